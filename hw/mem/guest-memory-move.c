@@ -1,0 +1,551 @@
+/*
+ * Move a running guest's RAM between host NUMA nodes
+ *
+ * migrate-guest-range resolves a guest-physical range into RAM block
+ * pieces (guest-ram-range.c), cuts them into batches of at most
+ * MOVE_BATCH_BYTES and lets worker threads from the thread pool take
+ * batches until none is left.  For each batch a worker:
+ *
+ *  1. asks the kernel where each page sits (move_pages without nodes),
+ *     to tell pages already on the node and unpopulated pages apart;
+ *  2. binds the batch's memory policy to the node (mbind without
+ *     MPOL_MF_MOVE), so that pages the guest faults in from now on are
+ *     allocated there;
+ *  3. moves the pages that are elsewhere (move_pages with nodes);
+ *  4. asks again about the pages the move reported as failed: a page of
+ *     a transparent huge page is moved with its head, and the kernel
+ *     reports its other subpages as busy.
+ *
+ * The worker threads hold no lock while the kernel copies: vCPUs keep
+ * running, and the kernel's migration entries make any access to a
+ * page in flight wait for the copy, so the guest never sees stale data.
+ * The BQL is held only to resolve the range and to finish the move in
+ * the main loop.  A move that is cancelled, or stopped by an error,
+ * leaves the batches already done moved, as the 2004 page-migration
+ * service did.
+ *
+ * Copyright (c) 2026 NUMA migrator developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <numa.h>
+#include <numaif.h>
+#include "qapi/error.h"
+#include "qapi/qapi-commands-guest-memory.h"
+#include "qapi/qapi-events-guest-memory.h"
+#include "qemu/atomic.h"
+#include "qemu/bitmap.h"
+#include "qemu/coroutine.h"
+#include "qemu/job.h"
+#include "qemu/main-loop.h"
+#include "qemu/queue.h"
+#include "qemu/timer.h"
+#include "qemu/units.h"
+#include "block/aio.h"
+#include "block/thread-pool.h"
+#include "guest-ram-range.h"
+#include "guest-memory-numa.h"
+#include "trace.h"
+
+#define MOVE_BATCH_BYTES    (2 * MiB)
+#define MOVE_MAX_WORKERS    8
+
+typedef struct GuestMemoryMove {
+    GuestRamRange *range;
+    int node;
+    unsigned workers;
+    Job *job;                   /* NULL for a synchronous move */
+    int64_t start_ns;
+    int64_t end_ns;
+
+    /* The batches: piece i has batches [first_batch[i], first_batch[i+1]) */
+    uint64_t *first_batch;
+    uint64_t nr_batches;
+    uint64_t next_batch;        /* atomic cursor shared by the workers */
+    uint64_t *batches_done;     /* per piece, atomic */
+
+    bool stop;                  /* atomic: cancelled, or a worker failed */
+    QemuMutex err_lock;
+    Error *err;                 /* first error of any worker */
+
+    /* Counters, atomic */
+    uint64_t pages;
+    uint64_t moved;
+    uint64_t already_on_node;
+    uint64_t not_populated;
+    uint64_t failures[GUEST_MEMORY_MOVE_FAILURE_REASON__MAX];
+    uint64_t bytes_moved;
+
+    /* Completion, main loop only */
+    Coroutine *co;
+    unsigned running;
+
+    QLIST_ENTRY(GuestMemoryMove) next;
+} GuestMemoryMove;
+
+/* Moves in flight, to refuse overlapping ones.  Under the BQL. */
+static QLIST_HEAD(, GuestMemoryMove) moves_in_flight =
+    QLIST_HEAD_INITIALIZER(moves_in_flight);
+
+typedef struct GuestMemoryMoveJob {
+    Job common;
+    GuestMemoryMove move;
+} GuestMemoryMoveJob;
+
+/* Per-worker scratch space for one batch. */
+typedef struct MoveBuffers {
+    void *pages[MOVE_BATCH_BYTES / 4096];
+    void *todo[MOVE_BATCH_BYTES / 4096];
+    int nodes[MOVE_BATCH_BYTES / 4096];
+    int status[MOVE_BATCH_BYTES / 4096];
+} MoveBuffers;
+
+static GuestMemoryMoveFailureReason failure_reason(int err)
+{
+    switch (err) {
+    case EBUSY:
+    case EAGAIN:
+        return GUEST_MEMORY_MOVE_FAILURE_REASON_BUSY;
+    case ENOMEM:
+        return GUEST_MEMORY_MOVE_FAILURE_REASON_NO_MEMORY;
+    case EACCES:
+        return GUEST_MEMORY_MOVE_FAILURE_REASON_SHARED;
+    case EFAULT:
+    case ENOENT:
+        return GUEST_MEMORY_MOVE_FAILURE_REASON_FAULT;
+    default:
+        return GUEST_MEMORY_MOVE_FAILURE_REASON_OTHER;
+    }
+}
+
+static uint64_t batch_bytes(const GuestRamPiece *p)
+{
+    return MAX(MOVE_BATCH_BYTES, p->page_size);
+}
+
+/*
+ * Move one batch: @len bytes at @off into piece @p.  Returns false on a
+ * major error, with @errp set.  Runs in a worker thread, without the BQL.
+ */
+static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
+                       uint64_t off, uint64_t len, MoveBuffers *b,
+                       Error **errp)
+{
+    unsigned long n = len / p->page_size, i, nr_todo = 0, nr_retry = 0;
+    uint64_t moved = 0, already = 0, unpopulated = 0;
+    uint8_t *start = p->host + off;
+    int flags = p->shared ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+
+    for (i = 0; i < n; i++) {
+        b->pages[i] = start + i * p->page_size;
+    }
+
+    /* 1. Where is each page now? */
+    if (!guest_memory_page_nodes(b->pages, n, b->status, errp)) {
+        goto fail;
+    }
+
+    /* 2. New allocations in this batch go to the node from now on. */
+    if (!guest_memory_bind(start, len, m->node, errp)) {
+        goto fail;
+    }
+
+    for (i = 0; i < n; i++) {
+        int st = b->status[i];
+
+        if (st == m->node) {
+            already++;
+        } else if (st == -ENOENT || st == -EFAULT) {
+            unpopulated++;
+        } else if (st >= 0) {
+            b->todo[nr_todo] = b->pages[i];
+            b->nodes[nr_todo++] = m->node;
+        } else {
+            qatomic_inc(&m->failures[failure_reason(-st)]);
+        }
+    }
+
+    /* 3. Move what is elsewhere. */
+    if (nr_todo &&
+        numa_move_pages(0, nr_todo, b->todo, b->nodes, b->status,
+                        flags) < 0) {
+        if (errno == EPERM && p->shared) {
+            error_setg(errp, "RAM block '%s' is a shared mapping: moving"
+                       " it needs MPOL_MF_MOVE_ALL, and QEMU lacks"
+                       " CAP_SYS_NICE", p->block);
+        } else {
+            error_setg_errno(errp, errno, "cannot move RAM block '%s' at"
+                             " 0x%" HWADDR_PRIx, p->block, p->gpa + off);
+        }
+        return false;
+    }
+
+    for (i = 0; i < nr_todo; i++) {
+        if (b->status[i] == m->node) {
+            moved++;
+        } else {
+            b->todo[nr_retry] = b->todo[i];
+            b->nodes[nr_retry++] = b->status[i];
+        }
+    }
+
+    /* 4. Subpages of a huge page moved with their head report EBUSY. */
+    if (nr_retry && !guest_memory_page_nodes(b->todo, nr_retry, b->status,
+                                             errp)) {
+        goto fail;
+    }
+    for (i = 0; i < nr_retry; i++) {
+        if (b->status[i] == m->node) {
+            moved++;
+        } else {
+            int err = b->nodes[i] < 0 ? -b->nodes[i] : 0;
+
+            qatomic_inc(&m->failures[failure_reason(err)]);
+        }
+    }
+
+    qatomic_add(&m->pages, n);
+    qatomic_add(&m->moved, moved);
+    qatomic_add(&m->already_on_node, already);
+    qatomic_add(&m->not_populated, unpopulated);
+    qatomic_add(&m->bytes_moved, moved * p->page_size);
+    trace_guest_memory_move_batch(p->block, p->gpa + off, n, moved, already,
+                                  unpopulated, n - moved - already -
+                                  unpopulated);
+    return true;
+
+fail:
+    error_prepend(errp, "RAM block '%s' at 0x%" HWADDR_PRIx ": ", p->block,
+                  p->gpa + off);
+    return false;
+}
+
+static void move_fail(GuestMemoryMove *m, Error *err)
+{
+    qatomic_set(&m->stop, true);
+    QEMU_LOCK_GUARD(&m->err_lock);
+    if (!m->err) {
+        m->err = err;
+    } else {
+        error_free(err);
+    }
+}
+
+/* Worker thread: take batches until none is left or the move stops. */
+static int move_worker(void *opaque)
+{
+    GuestMemoryMove *m = opaque;
+    g_autofree MoveBuffers *b = g_new(MoveBuffers, 1);
+    unsigned piece = 0;
+
+    while (!qatomic_read(&m->stop)) {
+        uint64_t batch = qatomic_fetch_inc(&m->next_batch);
+        const GuestRamPiece *p;
+        uint64_t off, len;
+        Error *err = NULL;
+
+        if (batch >= m->nr_batches) {
+            break;
+        }
+        /* Batches are taken in increasing order: scan forward. */
+        while (batch >= m->first_batch[piece + 1]) {
+            piece++;
+        }
+        p = &m->range->pieces[piece];
+        off = (batch - m->first_batch[piece]) * batch_bytes(p);
+        len = MIN(batch_bytes(p), p->size - off);
+
+        if (!move_batch(m, p, off, len, b, &err)) {
+            move_fail(m, err);
+            break;
+        }
+        qatomic_inc(&m->batches_done[piece]);
+        if (m->job) {
+            job_progress_update(m->job, len);
+        }
+    }
+    return 0;
+}
+
+static void move_worker_done(void *opaque, int ret)
+{
+    GuestMemoryMove *m = opaque;
+
+    if (--m->running == 0) {
+        aio_co_wake(m->co);
+    }
+}
+
+/* Validate the arguments and cut the range into batches; BQL held. */
+static bool move_init(GuestMemoryMove *m, uint64_t addr, uint64_t size,
+                      uint16_t node, unsigned workers, Error **errp)
+{
+    GuestMemoryMove *other;
+    unsigned i;
+
+    if (!guest_memory_check_node(node, "node", errp)) {
+        return false;
+    }
+    if (workers < 1 || workers > MOVE_MAX_WORKERS) {
+        error_setg(errp, "'workers' must be between 1 and %d, not %u",
+                   MOVE_MAX_WORKERS, workers);
+        return false;
+    }
+    m->range = guest_ram_range_new(addr, size, "addr", "size", errp);
+    if (!m->range) {
+        return false;
+    }
+    QLIST_FOREACH(other, &moves_in_flight, next) {
+        if (guest_ram_range_overlaps(m->range, other->range)) {
+            error_setg(errp, "a move of guest range [0x%" HWADDR_PRIx
+                       ", 0x%" HWADDR_PRIx ")%s%s%s is already running"
+                       " and overlaps ['addr' 0x%" PRIx64 ", +'size' 0x%"
+                       PRIx64 ")", other->range->addr,
+                       other->range->addr + other->range->size,
+                       other->job ? " (job '" : "",
+                       other->job ? other->job->id : "",
+                       other->job ? "')" : "", addr, size);
+            guest_ram_range_free(m->range);
+            m->range = NULL;
+            return false;
+        }
+    }
+
+    m->node = node;
+    m->workers = workers;
+    m->first_batch = g_new0(uint64_t, m->range->nr_pieces + 1);
+    m->batches_done = g_new0(uint64_t, m->range->nr_pieces);
+    for (i = 0; i < m->range->nr_pieces; i++) {
+        const GuestRamPiece *p = &m->range->pieces[i];
+
+        m->first_batch[i + 1] = m->first_batch[i] +
+                                DIV_ROUND_UP(p->size, batch_bytes(p));
+    }
+    m->nr_batches = m->first_batch[m->range->nr_pieces];
+    return true;
+}
+
+/* Make a validated move visible to overlap checks; BQL held. */
+static void move_register(GuestMemoryMove *m)
+{
+    qemu_mutex_init(&m->err_lock);
+    QLIST_INSERT_HEAD(&moves_in_flight, m, next);
+}
+
+/* Run the workers and wait for all of them, from a coroutine. */
+static void coroutine_fn move_run(GuestMemoryMove *m)
+{
+    unsigned i;
+
+    trace_guest_memory_move_start(m->range->addr, m->range->size, m->node,
+                                  m->workers, m->nr_batches);
+    m->start_ns = get_clock();
+    m->co = qemu_coroutine_self();
+    m->running = MIN(m->workers, MAX(m->nr_batches, 1));
+    for (i = 0; i < m->running; i++) {
+        thread_pool_submit_aio(move_worker, m, move_worker_done, m);
+    }
+    while (m->running) {
+        qemu_coroutine_yield();
+    }
+    m->end_ns = get_clock();
+}
+
+/*
+ * When a move has bound a whole memory backend to the node, make the
+ * backend's own view (query-memdev) say so.
+ */
+static void move_update_memdevs(GuestMemoryMove *m)
+{
+    g_autoptr(GHashTable) covered = g_hash_table_new(NULL, NULL);
+    GHashTableIter iter;
+    gpointer key, value;
+    unsigned i;
+
+    for (i = 0; i < m->range->nr_pieces; i++) {
+        const GuestRamPiece *p = &m->range->pieces[i];
+        uint64_t batches = m->first_batch[i + 1] - m->first_batch[i];
+
+        if (!p->memdev || qatomic_read(&m->batches_done[i]) != batches) {
+            continue;
+        }
+        value = g_hash_table_lookup(covered, p->memdev);
+        g_hash_table_insert(covered, p->memdev,
+                            (gpointer)(uintptr_t)((uintptr_t)value +
+                                                  p->size));
+    }
+
+    g_hash_table_iter_init(&iter, covered);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        HostMemoryBackend *backend = key;
+
+        if ((uintptr_t)value < memory_region_size(&backend->mr) ||
+            m->node > MAX_NODES) {
+            continue;
+        }
+        bitmap_zero(backend->host_nodes, MAX_NODES + 1);
+        set_bit(m->node, backend->host_nodes);
+        backend->policy = HOST_MEM_POLICY_BIND;
+        trace_guest_memory_move_memdev_bound(
+            object_get_canonical_path_component(OBJECT(backend)), m->node);
+    }
+}
+
+static GuestMemoryMoveStats *move_stats(GuestMemoryMove *m)
+{
+    GuestMemoryMoveStats *s = g_new0(GuestMemoryMoveStats, 1);
+    GuestMemoryMoveFailureList **tail = &s->failures;
+    int r;
+
+    s->pages = m->pages;
+    s->moved = m->moved;
+    s->already_on_node = m->already_on_node;
+    s->not_populated = m->not_populated;
+    for (r = 0; r < GUEST_MEMORY_MOVE_FAILURE_REASON__MAX; r++) {
+        GuestMemoryMoveFailure *f;
+
+        if (!m->failures[r]) {
+            continue;
+        }
+        f = g_new0(GuestMemoryMoveFailure, 1);
+        f->reason = r;
+        f->pages = m->failures[r];
+        s->failed += f->pages;
+        QAPI_LIST_APPEND(tail, f);
+    }
+    s->bytes_moved = m->bytes_moved;
+    s->skipped_bytes = m->range->skipped_bytes;
+    s->duration_ns = m->end_ns - m->start_ns;
+    return s;
+}
+
+/* Finish a move in the main loop; returns its error, if any. */
+static Error *move_finish(GuestMemoryMove *m)
+{
+    QLIST_REMOVE(m, next);
+    qemu_mutex_destroy(&m->err_lock);
+    move_update_memdevs(m);
+    trace_guest_memory_move_done(m->moved, m->already_on_node,
+                                 m->not_populated, m->end_ns - m->start_ns,
+                                 qatomic_read(&m->stop));
+    return m->err;
+}
+
+static void move_cleanup(GuestMemoryMove *m)
+{
+    guest_ram_range_free(m->range);
+    g_free(m->first_batch);
+    g_free(m->batches_done);
+}
+
+/* The job form */
+
+static int coroutine_fn move_job_run(Job *job, Error **errp)
+{
+    GuestMemoryMoveJob *s = container_of(job, GuestMemoryMoveJob, common);
+    GuestMemoryMove *m = &s->move;
+    uint64_t total = 0;
+    unsigned i;
+
+    for (i = 0; i < m->range->nr_pieces; i++) {
+        total += m->range->pieces[i].size;
+    }
+    job_progress_set_remaining(job, total);
+    move_run(m);
+    if (m->err) {
+        error_propagate(errp, error_copy(m->err));
+        return -EIO;
+    }
+    return 0;
+}
+
+static bool move_job_cancel(Job *job, bool force)
+{
+    GuestMemoryMoveJob *s = container_of(job, GuestMemoryMoveJob, common);
+
+    qatomic_set(&s->move.stop, true);
+    return true;
+}
+
+static void move_job_clean(Job *job)
+{
+    GuestMemoryMoveJob *s = container_of(job, GuestMemoryMoveJob, common);
+    GuestMemoryMove *m = &s->move;
+    g_autoptr(GuestMemoryMoveStats) stats = NULL;
+    Error *err = move_finish(m);
+
+    stats = move_stats(m);
+    qapi_event_send_guest_memory_move_completed(job->id, m->node,
+                                                job_is_cancelled(job),
+                                                err ? error_get_pretty(err)
+                                                    : NULL,
+                                                stats);
+}
+
+static void move_job_free(Job *job)
+{
+    GuestMemoryMoveJob *s = container_of(job, GuestMemoryMoveJob, common);
+
+    error_free(s->move.err);
+    move_cleanup(&s->move);
+}
+
+static const JobDriver guest_memory_move_job_driver = {
+    .instance_size = sizeof(GuestMemoryMoveJob),
+    .job_type      = JOB_TYPE_GUEST_MEMORY_MOVE,
+    .run           = move_job_run,
+    .cancel        = move_job_cancel,
+    .clean         = move_job_clean,
+    .free          = move_job_free,
+};
+
+GuestMemoryMoveInfo *coroutine_fn
+qmp_migrate_guest_range(uint64_t addr, uint64_t size, uint16_t node,
+                        const char *job_id, bool has_workers,
+                        uint8_t workers, Error **errp)
+{
+    GuestMemoryMoveInfo *info;
+    GuestMemoryMove m = { 0 };
+    Error *err;
+
+    if (!has_workers) {
+        workers = 1;
+    }
+
+    if (!move_init(&m, addr, size, node, workers, errp)) {
+        return NULL;
+    }
+
+    if (job_id) {
+        GuestMemoryMoveJob *s;
+
+        /* Validated first, so that bad arguments fail the command. */
+        s = job_create(job_id, &guest_memory_move_job_driver, NULL,
+                       qemu_get_aio_context(), JOB_DEFAULT, NULL, NULL,
+                       errp);
+        if (!s) {
+            move_cleanup(&m);
+            return NULL;
+        }
+        s->move = m;
+        s->move.job = &s->common;
+        move_register(&s->move);
+        job_start(&s->common);
+        return g_new0(GuestMemoryMoveInfo, 1);
+    }
+
+    move_register(&m);
+    move_run(&m);
+    err = move_finish(&m);
+    if (err) {
+        error_propagate(errp, err);
+        move_cleanup(&m);
+        return NULL;
+    }
+    info = g_new0(GuestMemoryMoveInfo, 1);
+    info->stats = move_stats(&m);
+    move_cleanup(&m);
+    return info;
+}
