@@ -91,27 +91,32 @@ fi
 overlay
 echo "build-qemu: QEMU $(cat "$src/VERSION") from $(cat "$src/.numa-migrator-origin")"
 
-if [ ! -e "$bld/build.ninja" ]; then
+configure_args=(
+    --target-list=x86_64-softmmu
+    --python=/usr/bin/python3
+    --cc="ccache gcc" --cxx="ccache g++"
+    --enable-numa --enable-tcg --enable-kvm --enable-werror
+    --without-default-devices
+    --with-devices-x86_64=numa-migrator
+    --firmwarepath=/usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu
+    --disable-install-blobs
+    --disable-docs --disable-tools --disable-guest-agent
+    --disable-gtk --disable-sdl --disable-vnc --disable-opengl
+    --disable-spice --disable-curses --disable-xen --disable-plugins
+    --disable-slirp --disable-png --disable-gnutls --disable-nettle
+    --disable-gcrypt --disable-libusb --disable-usb-redir
+    --disable-virglrenderer --disable-capstone --disable-libudev
+    --disable-pipewire --disable-pa --disable-alsa --disable-oss
+    --disable-jack --disable-sndio --disable-dbus-display
+    --disable-linux-io-uring --disable-zstd --disable-bzip2
+)
+# Reconfigure from scratch when the configure line changes.
+if [ "$(cat "$bld/.configure-args" 2>/dev/null)" != "${configure_args[*]}" ]; then
+    rm -rf "$bld"
     mkdir -p "$bld"
-    (cd "$bld" && "$src/configure" \
-        --target-list=x86_64-softmmu \
-        --python=/usr/bin/python3 \
-        --cc="ccache gcc" --cxx="ccache g++" \
-        --enable-numa --enable-tcg --enable-kvm --enable-werror \
-        --without-default-devices \
-        --with-devices-x86_64=numa-migrator \
-        --firmwarepath=/usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu \
-        --disable-install-blobs \
-        --disable-docs --disable-tools --disable-guest-agent \
-        --disable-gtk --disable-sdl --disable-vnc --disable-opengl \
-        --disable-spice --disable-curses --disable-xen --disable-plugins \
-        --disable-slirp --disable-png --disable-gnutls --disable-nettle \
-        --disable-gcrypt --disable-libusb --disable-usb-redir \
-        --disable-virglrenderer --disable-capstone --disable-libudev \
-        --disable-pipewire --disable-pa --disable-alsa --disable-oss \
-        --disable-jack --disable-sndio --disable-dbus-display \
-        --disable-linux-io-uring --disable-zstd --disable-bzip2 \
+    (cd "$bld" && "$src/configure" "${configure_args[@]}" \
         >"$bld/configure.log" 2>&1) || { tail -30 "$bld/configure.log"; exit 1; }
+    echo "${configure_args[*]}" >"$bld/.configure-args"
 fi
 
 targets=(qemu-system-x86_64)

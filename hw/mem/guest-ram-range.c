@@ -128,6 +128,63 @@ static void walk_system_memory(RangeWalk *w)
                             collect_ram_cb, w);
 }
 
+static GHashTable *bytes_per_memdev(GArray *pieces)
+{
+    GHashTable *h = g_hash_table_new(NULL, NULL);
+    unsigned i;
+
+    for (i = 0; i < pieces->len; i++) {
+        GuestRamPiece *p = &g_array_index(pieces, GuestRamPiece, i);
+        uintptr_t bytes;
+
+        if (p->memdev) {
+            bytes = (uintptr_t)g_hash_table_lookup(h, p->memdev);
+            g_hash_table_insert(h, p->memdev,
+                                (gpointer)(uintptr_t)(bytes + p->size));
+        }
+    }
+    return h;
+}
+
+/*
+ * Where a range covers all of a memory backend's guest-visible RAM, the
+ * user means the backend: claim all of it, including what the guest's
+ * memory map hides (on the pc machine the ROM window below 1 MiB hides
+ * part of the first backend).  The backend then moves and is bound as a
+ * whole, and its host-nodes can be updated to match.  The claimed piece
+ * starts at the first guest-physical address the backend is seen at.
+ */
+static void claim_whole_memdevs(GArray *pieces)
+{
+    RangeWalk all = { .start = 0, .end = UINT64_MAX };
+    g_autoptr(GHashTable) visible = NULL;
+    g_autoptr(GHashTable) in_range = NULL;
+    g_autoptr(GHashTable) claimed = g_hash_table_new(NULL, NULL);
+    unsigned i, out = 0;
+
+    all.pieces = g_array_new(false, true, sizeof(GuestRamPiece));
+    walk_system_memory(&all);
+    visible = bytes_per_memdev(all.pieces);
+    g_array_free(all.pieces, true);
+    in_range = bytes_per_memdev(pieces);
+
+    for (i = 0; i < pieces->len; i++) {
+        GuestRamPiece p = g_array_index(pieces, GuestRamPiece, i);
+
+        if (p.memdev && g_hash_table_lookup(in_range, p.memdev) ==
+                        g_hash_table_lookup(visible, p.memdev)) {
+            if (g_hash_table_contains(claimed, p.memdev)) {
+                continue;
+            }
+            g_hash_table_add(claimed, p.memdev);
+            p.host = qemu_ram_get_host_addr(p.mr->ram_block);
+            p.size = memory_region_size(p.mr);
+        }
+        g_array_index(pieces, GuestRamPiece, out++) = p;
+    }
+    g_array_set_size(pieces, out);
+}
+
 hwaddr guest_ram_end(void)
 {
     RangeWalk w = { 0 };
@@ -179,6 +236,7 @@ GuestRamRange *guest_ram_range_new(hwaddr addr, uint64_t size,
         return NULL;
     }
 
+    claim_whole_memdevs(w.pieces);
     widen_to_host_pages(w.pieces);
 
     range = g_new0(GuestRamRange, 1);

@@ -43,7 +43,9 @@ typedef struct GuestRamRange {
  * address space into pieces of guest RAM.
  *
  * Only writable RAM counts as guest RAM: MMIO, ROM, RAM devices (for
- * instance VFIO BARs) and unassigned space are skipped.  Pieces of
+ * instance VFIO BARs) and unassigned space are skipped.  A range that
+ * covers all of a memory backend's guest-visible RAM claims the whole
+ * backend, including parts the guest's memory map hides.  Pieces of
  * blocks backed by huge pages are widened to whole host pages, so they
  * may reach outside the range.  Fails if the range is empty, wraps
  * around, is not aligned to the host's base page size, or holds no
