@@ -110,7 +110,7 @@ static void widen_to_host_pages(GArray *pieces)
 
         if (out) {
             last = &g_array_index(pieces, GuestRamPiece, out - 1);
-            if (last->mr == p->mr && p->host <= last->host + last->size) {
+            if (last->mr == p->mr && p->host < last->host + last->size) {
                 last->size = MAX(last->size,
                                  p->host + p->size - last->host);
                 continue;
