@@ -536,28 +536,31 @@ static void test_multinode_move_and_back(void)
     qts = qtest_init("-M pc -m 128M -nodefaults"
                      " -object memory-backend-ram,id=m0,size=128M,"
                      "host-nodes=0,policy=bind -numa node,memdev=m0");
-    write_pattern(qts, 8 * MiB, 16 * MiB, 9);
+    /* Populate 12 of the 16 MiB, on node 0. */
+    write_pattern(qts, 8 * MiB, 12 * MiB, 9);
     assert_all_on_node(qts, 8 * MiB, 16 * MiB, 0);
 
     rsp = move(qts, 8 * MiB, 16 * MiB, 1);
     stats = qdict_get_qdict(rsp, "stats");
     assert_stats_consistent(stats);
-    g_assert_cmpuint(qdict_get_uint(stats, "moved"), ==, 16 * MiB / PAGE);
-    g_assert_cmpuint(qdict_get_uint(stats, "bytes-moved"), ==, 16 * MiB);
+    g_assert_cmpuint(qdict_get_uint(stats, "moved"), ==, 12 * MiB / PAGE);
+    g_assert_cmpuint(qdict_get_uint(stats, "not-populated"), ==,
+                     4 * MiB / PAGE);
+    g_assert_cmpuint(qdict_get_uint(stats, "bytes-moved"), ==, 12 * MiB);
     qobject_unref(rsp);
     assert_all_on_node(qts, 8 * MiB, 16 * MiB, 1);
 
-    /* Pages touched from now on land on node 1 as well. */
-    write_pattern(qts, 24 * MiB, 1 * MiB, 10);
-    assert_all_on_node(qts, 24 * MiB, 1 * MiB, 1);
+    /* Pages the guest touches from now on are allocated on node 1 too. */
+    write_pattern(qts, 20 * MiB, 4 * MiB, 10);
+    assert_all_on_node(qts, 20 * MiB, 4 * MiB, 1);
 
-    rsp = move(qts, 8 * MiB, 17 * MiB, 0);
+    rsp = move(qts, 8 * MiB, 16 * MiB, 0);
     g_assert_cmpuint(qdict_get_uint(qdict_get_qdict(rsp, "stats"), "moved"),
-                     ==, 17 * MiB / PAGE);
+                     ==, 16 * MiB / PAGE);
     qobject_unref(rsp);
-    assert_all_on_node(qts, 8 * MiB, 17 * MiB, 0);
-    check_pattern(qts, 8 * MiB, 16 * MiB, 9);
-    check_pattern(qts, 24 * MiB, 1 * MiB, 10);
+    assert_all_on_node(qts, 8 * MiB, 16 * MiB, 0);
+    check_pattern(qts, 8 * MiB, 12 * MiB, 9);
+    check_pattern(qts, 20 * MiB, 4 * MiB, 10);
     qtest_quit(qts);
 }
 
@@ -633,6 +636,8 @@ static void test_multinode_writing_guest_integrity(void)
 
         assert_stats_consistent(stats);
         g_assert_cmpuint(qdict_get_uint(stats, "failed"), ==, 0);
+        /* The guest has written every page: all of them move. */
+        g_assert_cmpuint(qdict_get_uint(stats, "moved"), ==, len / PAGE);
         qobject_unref(rsp);
     }
 

@@ -1,0 +1,25 @@
+# NUMA migrator: top-level entry points.  See README.md.
+#
+#   make demo    set up, build, and move a running guest's RAM between
+#                host NUMA nodes (inside the multi-node test host when
+#                this host has a single node)
+#   make check   set up, build, and run every test suite
+
+.PHONY: all setup qemu demo check clean
+
+all: qemu
+
+setup:
+	scripts/setup-host.sh
+
+qemu: setup
+	scripts/build-qemu.sh
+
+demo: qemu
+	scripts/demo.sh
+
+check: qemu
+	scripts/check.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Run every test suite and print one summary line over all of them:
+# "N passed, N failed[, N skipped]".  Exits non-zero on any failure.
+#
+# Each suite writes TAP; a suite that stops early (a crash, a timeout,
+# a failed build) counts its missing tests, or itself, as failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/test-results
+rm -rf "$out"
+mkdir -p "$out"
+
+total_pass=0 total_fail=0 total_skip=0
+
+# count_tap FILE RC: add FILE's TAP results to the totals.
+count_tap() {
+    local file=$1 rc=$2 pass fail skip plan ran
+    pass=$(grep -cE '^ok [0-9]+' "$file" | tr -d ' ')
+    skip=$(grep -E '^ok [0-9]+' "$file" | grep -c '# SKIP' | tr -d ' ')
+    fail=$(grep -cE '^not ok [0-9]+' "$file" | tr -d ' ')
+    pass=$((pass - skip))
+    plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$file" | awk '{ s += $1 } END { print s + 0 }')
+    ran=$((pass + skip + fail))
+    if [ "$ran" -lt "$plan" ]; then
+        fail=$((fail + plan - ran))
+    fi
+    if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+        fail=1
+    fi
+    printf '%-28s %3d passed, %d failed, %d skipped (%s)\n' \
+        "$(basename "$file" .tap)" "$pass" "$fail" "$skip" \
+        "${file#"$top"/}"
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+    total_skip=$((total_skip + skip))
+}
+
+# suite NAME COMMAND...: run a suite, keep its TAP, count it.
+suite() {
+    local name=$1 rc start
+    shift
+    start=$(date +%s)
+    echo "== $name"
+    "$@" >"$out/$name.tap" 2>"$out/$name.log"
+    rc=$?
+    grep -E '^(not ok|# SKIP|Bail out)' "$out/$name.tap" | head -20
+    count_tap "$out/$name.tap" "$rc"
+    echo "   ($(( $(date +%s) - start )) s)"
+}
+
+qtests=("$top"/build/qemu/tests/qtest/guest-memory-move-test)
+
+run_host_qtests() {
+    local t rc=0
+    cd "$top/build/qemu" || return 1
+    for t in "${qtests[@]}"; do
+        QTEST_QEMU_BINARY=./qemu-system-x86_64 "$t" --tap -k || rc=1
+    done
+    return $rc
+}
+
+run_testhost_qtests() {
+    "$top/scripts/testhost.sh" "$top/scripts/testhost-qtests.sh" "${qtests[@]}"
+}
+
+suite qtest-host run_host_qtests
+suite qtest-testhost run_testhost_qtests
+
+summary="$total_pass passed, $total_fail failed"
+[ "$total_skip" -gt 0 ] && summary="$summary, $total_skip skipped"
+echo "$summary"
+[ "$total_fail" -eq 0 ]
