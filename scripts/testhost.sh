@@ -62,6 +62,7 @@ mkdir -p "$root/usr/share/qemu"
 cp -L /usr/share/qemu/kvmvapic.bin /usr/share/qemu/linuxboot_dma.bin \
     "$root/usr/share/qemu/" 2>/dev/null || true
 add_binary "$(command -v socat)" /usr/bin/socat
+add_binary "$(command -v jq)" /usr/bin/jq
 
 for f in "$@"; do
     if [ "$(head -c4 "$f" | tail -c3)" = ELF ]; then

@@ -1,0 +1,57 @@
+# QMP from POSIX sh (busybox included): one session over a pair of FIFOs.
+#
+#   . qmp-lib.sh
+#   qmp_open /path/to/qmp.sock
+#   qmp '{"execute": "query-status"}'     # prints the reply line
+#   qmp_hmp 'info guest-memory-placement' # prints HMP output
+#   qmp_close
+#
+# Events that arrive before a reply are appended to $QMP_EVENTS.
+
+qmp_open() {
+    QMP_DIR=$(mktemp -d)
+    QMP_EVENTS=$QMP_DIR/events
+    mkfifo "$QMP_DIR/in" "$QMP_DIR/out"
+    socat "UNIX-CONNECT:$1" - <"$QMP_DIR/in" >"$QMP_DIR/out" &
+    QMP_PID=$!
+    exec 3>"$QMP_DIR/in" 4<"$QMP_DIR/out"
+    read -r _greeting <&4
+    qmp '{"execute": "qmp_capabilities"}' >/dev/null
+}
+
+qmp() {
+    echo "$1" >&3
+    while read -r line <&4; do
+        case $line in
+        *'"event"'*) echo "$line" >>"$QMP_EVENTS" ;;
+        *) echo "$line"; return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# qmp_wait_event NAME: wait for an event, print it.
+qmp_wait_event() {
+    if grep -q "\"$1\"" "$QMP_EVENTS" 2>/dev/null; then
+        grep "\"$1\"" "$QMP_EVENTS" | head -n1
+        return 0
+    fi
+    while read -r line <&4; do
+        case $line in
+        *"\"$1\""*) echo "$line"; return 0 ;;
+        esac
+    done
+    return 1
+}
+
+qmp_hmp() {
+    qmp "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"$1\"}}" |
+        jq -Mr '.return // .error.desc'
+}
+
+qmp_close() {
+    exec 3>&- 4<&-
+    kill "$QMP_PID" 2>/dev/null || true
+    wait "$QMP_PID" 2>/dev/null || true
+    rm -rf "$QMP_DIR"
+}
