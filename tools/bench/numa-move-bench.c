@@ -1,0 +1,167 @@
+/*
+ * numa-move-bench: the baselines migrate-guest-range is measured against
+ *
+ *   numa-move-bench move-pages PID ADDR LEN NODE
+ *       move LEN bytes at ADDR in process PID to NODE with one
+ *       move_pages(2) call over all its 4 KiB pages, as a user would
+ *   numa-move-bench memcpy LEN FROM TO
+ *       copy LEN bytes from a buffer on node FROM to one on node TO
+ *   numa-move-bench time COMMAND [ARG...]
+ *       run COMMAND (say, migratepages) and time it
+ *
+ * Each prints one line, "ns=<elapsed> pages=<moved>" (pages for
+ * move-pages only), for the benchmark scripts to turn into CSV.
+ *
+ * Copyright (c) 2026 NUMA migrator developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <glib.h>
+
+#define PAGE 4096UL
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: numa-move-bench move-pages PID ADDR LEN NODE\n"
+            "       numa-move-bench memcpy LEN FROM-NODE TO-NODE\n"
+            "       numa-move-bench time COMMAND [ARG...]\n"
+            "example: numa-move-bench move-pages 1234 0x7f0000000000 "
+            "67108864 1\n");
+    exit(2);
+}
+
+static uint64_t parse_u64(const char *s, const char *what)
+{
+    char *end;
+    guint64 v;
+
+    errno = 0;
+    v = g_ascii_strtoull(s, &end, 0);
+    if (errno || end == s || *end) {
+        fprintf(stderr, "numa-move-bench: bad %s '%s'\n", what, s);
+        exit(2);
+    }
+    return v;
+}
+
+static int cmd_move_pages(int argc, char **argv)
+{
+    pid_t pid;
+    uint64_t addr, len, n, i, moved = 0;
+    int node, *nodes, *status;
+    void **pages;
+    gint64 t0, t1;
+
+    if (argc != 5) {
+        usage();
+    }
+    pid = parse_u64(argv[1], "pid");
+    addr = parse_u64(argv[2], "address");
+    len = parse_u64(argv[3], "length");
+    node = parse_u64(argv[4], "node");
+    n = len / PAGE;
+    pages = g_new(void *, n);
+    nodes = g_new(int, n);
+    status = g_new(int, n);
+    for (i = 0; i < n; i++) {
+        pages[i] = (void *)(uintptr_t)(addr + i * PAGE);
+        nodes[i] = node;
+    }
+
+    t0 = g_get_monotonic_time();
+    if (numa_move_pages(pid, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
+        fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
+        return 1;
+    }
+    t1 = g_get_monotonic_time();
+    for (i = 0; i < n; i++) {
+        moved += status[i] == node;
+    }
+    printf("ns=%" PRId64 " pages=%" PRIu64 "\n", (t1 - t0) * 1000, moved);
+    return 0;
+}
+
+static int cmd_memcpy(int argc, char **argv)
+{
+    uint64_t len;
+    char *src, *dst;
+    gint64 t0, t1;
+
+    if (argc != 4) {
+        usage();
+    }
+    len = parse_u64(argv[1], "length");
+    src = numa_alloc_onnode(len, parse_u64(argv[2], "node"));
+    dst = numa_alloc_onnode(len, parse_u64(argv[3], "node"));
+    if (!src || !dst) {
+        fprintf(stderr, "numa-move-bench: cannot allocate %" PRIu64
+                " bytes\n", len);
+        return 1;
+    }
+    memset(src, 0x5a, len);
+    memset(dst, 0, len);            /* populate, as a move's target is */
+    t0 = g_get_monotonic_time();
+    memcpy(dst, src, len);
+    t1 = g_get_monotonic_time();
+    printf("ns=%" PRId64 " check=%d\n", (t1 - t0) * 1000, dst[len - 1]);
+    numa_free(src, len);
+    numa_free(dst, len);
+    return 0;
+}
+
+static int cmd_time(int argc, char **argv)
+{
+    gint64 t0, t1;
+    pid_t child;
+    int wstatus;
+
+    if (argc < 2) {
+        usage();
+    }
+    t0 = g_get_monotonic_time();
+    child = fork();
+    if (child == 0) {
+        execvp(argv[1], argv + 1);
+        fprintf(stderr, "numa-move-bench: %s: %s\n", argv[1],
+                strerror(errno));
+        _exit(127);
+    }
+    if (child < 0 || waitpid(child, &wstatus, 0) < 0) {
+        fprintf(stderr, "numa-move-bench: %s\n", strerror(errno));
+        return 1;
+    }
+    t1 = g_get_monotonic_time();
+    printf("ns=%" PRId64 "\n", (t1 - t0) * 1000);
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage();
+    }
+    if (numa_available() < 0) {
+        fprintf(stderr, "numa-move-bench: no NUMA support on this host\n");
+        return 1;
+    }
+    if (!strcmp(argv[1], "move-pages")) {
+        return cmd_move_pages(argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "memcpy")) {
+        return cmd_memcpy(argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "time")) {
+        return cmd_time(argc - 1, argv + 1);
+    }
+    usage();
+    return 2;
+}
