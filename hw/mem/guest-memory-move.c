@@ -171,15 +171,8 @@ static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
     if (nr_todo &&
         numa_move_pages(0, nr_todo, b->todo, b->nodes, b->status,
                         flags) < 0) {
-        if (errno == EPERM && p->shared) {
-            error_setg(errp, "RAM block '%s' is a shared mapping: moving"
-                       " it needs MPOL_MF_MOVE_ALL, and QEMU lacks"
-                       " CAP_SYS_NICE", p->block);
-        } else {
-            error_setg_errno(errp, errno, "cannot move RAM block '%s' at"
-                             " 0x%" HWADDR_PRIx, p->block, p->gpa + off);
-        }
-        return false;
+        error_setg_errno(errp, errno, "cannot move pages");
+        goto fail;
     }
 
     for (i = 0; i < nr_todo; i++) {
@@ -296,6 +289,18 @@ static bool move_init(GuestMemoryMove *m, uint64_t addr, uint64_t size,
     m->range = guest_ram_range_new(addr, size, "addr", "size", errp);
     if (!m->range) {
         return false;
+    }
+    for (i = 0; i < m->range->nr_pieces; i++) {
+        const GuestRamPiece *p = &m->range->pieces[i];
+
+        if (p->shared && !guest_memory_may_move_shared()) {
+            error_setg(errp, "RAM block '%s' is a shared mapping: moving"
+                       " it needs MPOL_MF_MOVE_ALL, and QEMU lacks"
+                       " CAP_SYS_NICE", p->block);
+            guest_ram_range_free(m->range);
+            m->range = NULL;
+            return false;
+        }
     }
     QLIST_FOREACH(other, &moves_in_flight, next) {
         if (guest_ram_range_overlaps(m->range, other->range)) {

@@ -28,4 +28,10 @@ bool guest_memory_bind(void *start, size_t len, int node, Error **errp);
 bool guest_memory_page_nodes(void **pages, unsigned long n, int *status,
                              Error **errp);
 
+/*
+ * guest_memory_may_move_shared: may QEMU move pages of shared mappings,
+ * which takes MPOL_MF_MOVE_ALL and so CAP_SYS_NICE?
+ */
+bool guest_memory_may_move_shared(void);
+
 #endif /* HW_MEM_GUEST_MEMORY_NUMA_H */

@@ -11,6 +11,8 @@
 
 #include "qemu/osdep.h"
 #include <numa.h>
+#include <sys/prctl.h>
+#include <linux/capability.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
@@ -279,6 +281,28 @@ static void test_error_workers(void)
                       " 'workers': 0}", "'workers' must be between 1 and 8");
     assert_move_error(qts, "{'addr': 0, 'size': 4096, 'node': 0,"
                       " 'workers': 9}", "'workers' must be between 1 and 8");
+    qtest_quit(qts);
+}
+
+static void test_error_shared_needs_cap_sys_nice(void)
+{
+    QTestState *qts;
+
+    if (!g_test_subprocess()) {
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_test_trap_assert_passed();
+        return;
+    }
+    /* Keep CAP_SYS_NICE from the QEMU this process starts (as root). */
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_NICE, 0, 0, 0) < 0) {
+        g_assert_cmpint(errno, ==, EPERM);  /* not root: QEMU lacks it */
+    }
+    qts = qtest_init("-M pc -m 64M -nodefaults"
+                     " -object memory-backend-memfd,id=m0,size=64M,share=on"
+                     " -numa node,memdev=m0");
+    assert_move_error(qts, "{'addr': 0, 'size': 1048576, 'node': 0}",
+                      "RAM block 'm0' is a shared mapping: moving it needs"
+                      " MPOL_MF_MOVE_ALL, and QEMU lacks CAP_SYS_NICE");
     qtest_quit(qts);
 }
 
@@ -671,6 +695,8 @@ int main(int argc, char **argv)
     qtest_add_func("/guest-memory/error/outside-ram",
                    test_error_outside_ram);
     qtest_add_func("/guest-memory/error/workers", test_error_workers);
+    qtest_add_func("/guest-memory/error/shared-needs-cap-sys-nice",
+                   test_error_shared_needs_cap_sys_nice);
     qtest_add_func("/guest-memory/error/overlapping-move",
                    test_error_overlapping_move);
     qtest_add_func("/guest-memory/error/duplicate-job-id",
