@@ -100,7 +100,7 @@ timeout "${TESTHOST_TIMEOUT:-1800}" qemu-system-x86_64 \
     -kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise" \
     -nodefaults -display none -serial stdio -no-reboot </dev/null |
-    tr -d '\r' | tee "$log" | grep -v '^\[' || true
+    stdbuf -oL tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' || true
 
 rc=$(sed -n 's/^testhost: payload exit code \([0-9]*\)$/\1/p' "$log" | tail -n1)
 if [ -z "$rc" ]; then
