@@ -8,13 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 work=$top/build/demo
 mkdir -p "$work"
 
-# The guest: QEMU's migration-test boot sector, taken from its header.
-python3 - "$top/build/qemu-src/tests/qtest/migration/i386/a-b-bootblock.h" \
-    "$work/bootblock.img" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read().split("{", 1)[1]
-open(sys.argv[2], "wb").write(bytes(int(b, 16) for b in re.findall(r"0x([0-9a-fA-F]{2})", text)))
-PY
+"$top/scripts/make-bootblock.sh" "$work/bootblock.img"
 cp "$top/scripts/qmp-lib.sh" "$top/scripts/demo-payload.sh" "$work/"
 
 nodes=$(numactl --hardware 2>/dev/null | awk '/^available:/ { print $2 }')

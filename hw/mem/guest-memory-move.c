@@ -8,13 +8,14 @@
  *
  *  1. asks the kernel where each page sits (move_pages without nodes),
  *     to tell pages already on the node and unpopulated pages apart;
- *  2. binds the batch's memory policy to the node (mbind without
- *     MPOL_MF_MOVE), so that pages the guest faults in from now on are
- *     allocated there;
- *  3. moves the pages that are elsewhere (move_pages with nodes);
- *  4. asks again about the pages the move reported as failed: a page of
+ *  2. moves the pages that are elsewhere (move_pages with nodes);
+ *  3. asks again about the pages the move reported as failed: a page of
  *     a transparent huge page is moved with its head, and the kernel
  *     reports its other subpages as busy.
+ *
+ * Before the workers start, the whole range is bound to the node (mbind
+ * without MPOL_MF_MOVE), so that pages the guest faults in meanwhile are
+ * allocated there.
  *
  * The worker threads hold no lock while the kernel copies: vCPUs keep
  * running, and the kernel's migration entries make any access to a
@@ -49,7 +50,7 @@
 #include "guest-memory-numa.h"
 #include "trace.h"
 
-#define MOVE_BATCH_BYTES    (2 * MiB)
+#define MOVE_BATCH_BYTES    (16 * MiB)
 #define MOVE_MAX_WORKERS    8
 
 typedef struct GuestMemoryMove {
@@ -64,7 +65,6 @@ typedef struct GuestMemoryMove {
     uint64_t *first_batch;
     uint64_t nr_batches;
     uint64_t next_batch;        /* atomic cursor shared by the workers */
-    uint64_t *batches_done;     /* per piece, atomic */
 
     bool stop;                  /* atomic: cancelled, or a worker failed */
     QemuMutex err_lock;
@@ -94,12 +94,13 @@ typedef struct GuestMemoryMoveJob {
     GuestMemoryMove move;
 } GuestMemoryMoveJob;
 
-/* Per-worker scratch space for one batch. */
+/* Per-worker scratch space for one batch of base pages. */
+#define MOVE_BATCH_PAGES    (MOVE_BATCH_BYTES / 4096)
 typedef struct MoveBuffers {
-    void *pages[MOVE_BATCH_BYTES / 4096];
-    void *todo[MOVE_BATCH_BYTES / 4096];
-    int nodes[MOVE_BATCH_BYTES / 4096];
-    int status[MOVE_BATCH_BYTES / 4096];
+    void *pages[MOVE_BATCH_PAGES];
+    void *todo[MOVE_BATCH_PAGES];
+    int nodes[MOVE_BATCH_PAGES];
+    int status[MOVE_BATCH_PAGES];
 } MoveBuffers;
 
 static GuestMemoryMoveFailureReason failure_reason(int err)
@@ -147,11 +148,6 @@ static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
         goto fail;
     }
 
-    /* 2. New allocations in this batch go to the node from now on. */
-    if (!guest_memory_bind(start, len, m->node, errp)) {
-        goto fail;
-    }
-
     for (i = 0; i < n; i++) {
         int st = b->status[i];
 
@@ -167,7 +163,7 @@ static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
         }
     }
 
-    /* 3. Move what is elsewhere. */
+    /* 2. Move what is elsewhere. */
     if (nr_todo &&
         numa_move_pages(0, nr_todo, b->todo, b->nodes, b->status,
                         flags) < 0) {
@@ -184,7 +180,7 @@ static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
         }
     }
 
-    /* 4. Subpages of a huge page moved with their head report EBUSY. */
+    /* 3. Subpages of a huge page moved with their head report EBUSY. */
     if (nr_retry && !guest_memory_page_nodes(b->todo, nr_retry, b->status,
                                              errp)) {
         goto fail;
@@ -254,7 +250,6 @@ static int move_worker(void *opaque)
             move_fail(m, err);
             break;
         }
-        qatomic_inc(&m->batches_done[piece]);
         if (m->job) {
             job_progress_update(m->job, len);
         }
@@ -321,7 +316,6 @@ static bool move_init(GuestMemoryMove *m, uint64_t addr, uint64_t size,
     m->node = node;
     m->workers = workers;
     m->first_batch = g_new0(uint64_t, m->range->nr_pieces + 1);
-    m->batches_done = g_new0(uint64_t, m->range->nr_pieces);
     for (i = 0; i < m->range->nr_pieces; i++) {
         const GuestRamPiece *p = &m->range->pieces[i];
 
@@ -338,6 +332,7 @@ static void move_register(GuestMemoryMove *m)
     qemu_mutex_init(&m->err_lock);
     QLIST_INSERT_HEAD(&moves_in_flight, m, next);
 }
+
 
 /* Run the workers and wait for all of them, from a coroutine. */
 static void coroutine_fn move_run(GuestMemoryMove *m)
@@ -360,7 +355,7 @@ static void coroutine_fn move_run(GuestMemoryMove *m)
 
 /*
  * When a move has bound a whole memory backend to the node, make the
- * backend's own view (query-memdev) say so.
+ * backend's own view (query-memdev) say so.  BQL held.
  */
 static void move_update_memdevs(GuestMemoryMove *m)
 {
@@ -371,15 +366,13 @@ static void move_update_memdevs(GuestMemoryMove *m)
 
     for (i = 0; i < m->range->nr_pieces; i++) {
         const GuestRamPiece *p = &m->range->pieces[i];
-        uint64_t batches = m->first_batch[i + 1] - m->first_batch[i];
 
-        if (!p->memdev || qatomic_read(&m->batches_done[i]) != batches) {
-            continue;
+        if (p->memdev) {
+            value = g_hash_table_lookup(covered, p->memdev);
+            g_hash_table_insert(covered, p->memdev,
+                                (gpointer)(uintptr_t)((uintptr_t)value +
+                                                      p->size));
         }
-        value = g_hash_table_lookup(covered, p->memdev);
-        g_hash_table_insert(covered, p->memdev,
-                            (gpointer)(uintptr_t)((uintptr_t)value +
-                                                  p->size));
     }
 
     g_hash_table_iter_init(&iter, covered);
@@ -396,6 +389,28 @@ static void move_update_memdevs(GuestMemoryMove *m)
         trace_guest_memory_move_memdev_bound(
             object_get_canonical_path_component(OBJECT(backend)), m->node);
     }
+}
+
+/*
+ * Bind the whole range to the node before any page moves, so that a page
+ * the guest faults in while the move runs is allocated there too.  Done
+ * once per piece and not per batch: mbind() takes the mmap lock for
+ * writing, which would serialize the workers.  BQL held.
+ */
+static bool move_bind(GuestMemoryMove *m, Error **errp)
+{
+    unsigned i;
+
+    for (i = 0; i < m->range->nr_pieces; i++) {
+        const GuestRamPiece *p = &m->range->pieces[i];
+
+        if (!guest_memory_bind(p->host, p->size, m->node, errp)) {
+            error_prepend(errp, "RAM block '%s': ", p->block);
+            return false;
+        }
+    }
+    move_update_memdevs(m);
+    return true;
 }
 
 static GuestMemoryMoveStats *move_stats(GuestMemoryMove *m)
@@ -431,7 +446,6 @@ static Error *move_finish(GuestMemoryMove *m)
 {
     QLIST_REMOVE(m, next);
     qemu_mutex_destroy(&m->err_lock);
-    move_update_memdevs(m);
     trace_guest_memory_move_done(m->moved, m->already_on_node,
                                  m->not_populated, m->end_ns - m->start_ns,
                                  qatomic_read(&m->stop));
@@ -442,7 +456,6 @@ static void move_cleanup(GuestMemoryMove *m)
 {
     guest_ram_range_free(m->range);
     g_free(m->first_batch);
-    g_free(m->batches_done);
 }
 
 /* The job form */
@@ -520,6 +533,10 @@ qmp_migrate_guest_range(uint64_t addr, uint64_t size, uint16_t node,
     }
 
     if (!move_init(&m, addr, size, node, workers, errp)) {
+        return NULL;
+    }
+    if (!move_bind(&m, errp)) {
+        move_cleanup(&m);
         return NULL;
     }
 
