@@ -333,7 +333,6 @@ static void move_register(GuestMemoryMove *m)
     QLIST_INSERT_HEAD(&moves_in_flight, m, next);
 }
 
-
 /* Run the workers and wait for all of them, from a coroutine. */
 static void coroutine_fn move_run(GuestMemoryMove *m)
 {
