@@ -20,8 +20,8 @@ export CCACHE_NOHASHDIR=1
 # Reproducible objects, so ccache hits across fresh trees.
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=numa KBUILD_BUILD_HOST=migrator
 
-series_id=$( (cat "$tarball.sha1" 2>/dev/null || stat -c %s "$tarball";
-              cat "$top"/guest-kernel/patches/*.patch 2>/dev/null) |
+series_id=$( (stat -c '%s %Y' "$tarball"
+              cat "$top"/guest-kernel/patches/*.patch 2>/dev/null || true) |
             sha1sum | cut -c1-12)
 if [ "$(cat "$src/.numa-migrator-series" 2>/dev/null)" != "$series_id" ]; then
     rm -rf "$src" "$src.tmp" "$top"/build/linux-release "$top"/build/linux-debug
