@@ -5,9 +5,9 @@
 #                this host has a single node)
 #   make check   set up, build, and run every test suite
 
-.PHONY: all setup qemu demo check clean
+.PHONY: all setup qemu tools demo check clean
 
-all: qemu
+all: qemu tools
 
 setup:
 	scripts/setup-host.sh
@@ -15,10 +15,13 @@ setup:
 qemu: setup
 	scripts/build-qemu.sh
 
+tools: setup
+	scripts/build-tools.sh
+
 demo: qemu
 	scripts/demo.sh
 
-check: qemu
+check: qemu tools
 	scripts/check.sh
 
 clean:
