@@ -5,9 +5,9 @@
 #                this host has a single node)
 #   make check   set up, build, and run every test suite
 
-.PHONY: all setup qemu tools demo check clean
+.PHONY: all setup qemu tools guest-kernel demo check clean
 
-all: qemu tools
+all: qemu tools guest-kernel
 
 setup:
 	scripts/setup-host.sh
@@ -18,10 +18,14 @@ qemu: setup
 tools: setup
 	scripts/build-tools.sh
 
+guest-kernel: setup
+	guest-kernel/build.sh --debug
+	guest-kernel/build-selftests.sh
+
 demo: qemu
 	scripts/demo.sh
 
-check: qemu tools
+check: qemu tools guest-kernel
 	scripts/check.sh
 
 clean:

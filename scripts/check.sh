@@ -64,7 +64,16 @@ run_testhost_qtests() {
     "$top/scripts/testhost.sh" "$top/scripts/testhost-qtests.sh" "${qtests[@]}"
 }
 
+# The guest kernel with 2 and 4 virtual NUMA nodes in the project's QEMU:
+# its selftests, and a console free of WARN, BUG and lockdep reports.
+run_guest_selftests() {
+    "$top/scripts/guest-run.sh" "$1" "$top/scripts/guest-selftests.sh" \
+        "$top"/build/guest-kernel/selftests/*
+}
+
 suite qtest-host run_host_qtests
+suite guest-2-nodes run_guest_selftests 2
+suite guest-4-nodes run_guest_selftests 4
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"

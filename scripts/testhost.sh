@@ -38,60 +38,23 @@ kernel_image() {
     echo "$cache/$pkg.vmlinuz"
 }
 
-# Copy a binary and every library it links, keeping their paths.
-add_binary() {
-    local bin=$1 dest=$2 lib
-    mkdir -p "$root$(dirname "$dest")"
-    cp -L "$bin" "$root$dest"
-    strip --strip-unneeded "$root$dest" 2>/dev/null || true
-    for lib in $(ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/lib/ { print $1 }'); do
-        if [ ! -e "$root$lib" ]; then
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        fi
-    done
-}
-
+. "$top/scripts/vm-lib.sh"
 root=$work/root
-rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,payload,usr/share}
-cp /bin/busybox "$root/bin/busybox"
-add_binary "$top/build/qemu/qemu-system-x86_64" /usr/local/bin/qemu-system-x86_64
+vm_root_begin "$root"
+vm_add_binary "$root" "$top/build/qemu/qemu-system-x86_64" \
+    /usr/local/bin/qemu-system-x86_64
 cp -rL /usr/share/seabios "$root/usr/share/seabios"
 mkdir -p "$root/usr/share/qemu"
 cp -L /usr/share/qemu/kvmvapic.bin /usr/share/qemu/linuxboot_dma.bin \
     "$root/usr/share/qemu/" 2>/dev/null || true
-add_binary "$(command -v socat)" /usr/bin/socat
-add_binary "$(command -v jq)" /usr/bin/jq
-
-for f in "$@"; do
-    if [ "$(head -c4 "$f" | tail -c3)" = ELF ]; then
-        add_binary "$f" "/payload/$(basename "$f")"
-    else
-        cp -L "$f" "$root/payload/"
-    fi
-done
-cp "$payload" "$root/payload/run.sh"
-
-cat >"$root/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/usr/bin:/usr/local/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mount -t tmpfs tmp /tmp
-echo "testhost: $(nproc) CPUs, NUMA nodes $(cat /sys/devices/system/node/online)"
-cd /payload && sh ./run.sh
-echo "testhost: payload exit code $?"
-poweroff -f
-INIT
-chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
+vm_add_binary "$root" "$(command -v socat)" /usr/bin/socat
+vm_add_binary "$root" "$(command -v jq)" /usr/bin/jq
+vm_add_payload "$root" "$payload" "$@"
+vm_root_pack "$root" "$work/initramfs.gz"
 
 vmlinuz=$(kernel_image)
-log=$work/console.log
-timeout "${TESTHOST_TIMEOUT:-1800}" qemu-system-x86_64 \
+VM_TIMEOUT=${TESTHOST_TIMEOUT:-1800} vm_boot "$work/console.log" \
+    qemu-system-x86_64 \
     -M pc -accel tcg,thread=multi -cpu max -smp 2 -m 4G \
     -object memory-backend-ram,id=n0,size=2G \
     -object memory-backend-ram,id=n1,size=2G \
@@ -99,12 +62,4 @@ timeout "${TESTHOST_TIMEOUT:-1800}" qemu-system-x86_64 \
     -numa node,nodeid=1,cpus=1,memdev=n1 \
     -kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise" \
-    -nodefaults -display none -serial stdio -no-reboot </dev/null |
-    stdbuf -oL tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' || true
-
-rc=$(sed -n 's/^testhost: payload exit code \([0-9]*\)$/\1/p' "$log" | tail -n1)
-if [ -z "$rc" ]; then
-    echo "testhost: the payload did not finish (see $log)" >&2
-    exit 1
-fi
-exit "$rc"
+    -nodefaults -display none -serial stdio -no-reboot
