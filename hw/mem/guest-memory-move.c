@@ -358,35 +358,19 @@ static void coroutine_fn move_run(GuestMemoryMove *m)
  */
 static void move_update_memdevs(GuestMemoryMove *m)
 {
-    g_autoptr(GHashTable) covered = g_hash_table_new(NULL, NULL);
-    GHashTableIter iter;
-    gpointer key, value;
     unsigned i;
 
     for (i = 0; i < m->range->nr_pieces; i++) {
         const GuestRamPiece *p = &m->range->pieces[i];
 
-        if (p->memdev) {
-            value = g_hash_table_lookup(covered, p->memdev);
-            g_hash_table_insert(covered, p->memdev,
-                                (gpointer)(uintptr_t)((uintptr_t)value +
-                                                      p->size));
-        }
-    }
-
-    g_hash_table_iter_init(&iter, covered);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
-        HostMemoryBackend *backend = key;
-
-        if ((uintptr_t)value < memory_region_size(&backend->mr) ||
-            m->node > MAX_NODES) {
+        if (!p->whole_memdev || m->node > MAX_NODES) {
             continue;
         }
-        bitmap_zero(backend->host_nodes, MAX_NODES + 1);
-        set_bit(m->node, backend->host_nodes);
-        backend->policy = HOST_MEM_POLICY_BIND;
+        bitmap_zero(p->memdev->host_nodes, MAX_NODES + 1);
+        set_bit(m->node, p->memdev->host_nodes);
+        p->memdev->policy = HOST_MEM_POLICY_BIND;
         trace_guest_memory_move_memdev_bound(
-            object_get_canonical_path_component(OBJECT(backend)), m->node);
+            object_get_canonical_path_component(OBJECT(p->memdev)), m->node);
     }
 }
 

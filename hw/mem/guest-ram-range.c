@@ -179,6 +179,7 @@ static void claim_whole_memdevs(GArray *pieces)
             g_hash_table_add(claimed, p.memdev);
             p.host = qemu_ram_get_host_addr(p.mr->ram_block);
             p.size = memory_region_size(p.mr);
+            p.whole_memdev = true;
         }
         g_array_index(pieces, GuestRamPiece, out++) = p;
     }

@@ -27,6 +27,7 @@ typedef struct GuestRamPiece {
     const char *block;          /* RAM block name */
     MemoryRegion *mr;           /* referenced */
     HostMemoryBackend *memdev;  /* owning backend, or NULL */
+    bool whole_memdev;          /* the piece is all of @memdev */
 } GuestRamPiece;
 
 typedef struct GuestRamRange {
