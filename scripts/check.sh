@@ -49,12 +49,15 @@ suite() {
     echo "   ($(( $(date +%s) - start )) s)"
 }
 
+# The mover's qtests run on this host and again in the multi-node test
+# host; the SNC's need no host NUMA nodes and run here only.
 qtests=("$top"/build/qemu/tests/qtest/guest-memory-move-test)
+host_qtests=("${qtests[@]}" "$top"/build/qemu/tests/qtest/snc-test)
 
 run_host_qtests() {
     local t rc=0
     cd "$top/build/qemu" || return 1
-    for t in "${qtests[@]}"; do
+    for t in "${host_qtests[@]}"; do
         QTEST_QEMU_BINARY=./qemu-system-x86_64 "$t" --tap -k || rc=1
     done
     return $rc

@@ -1,0 +1,32 @@
+/*
+ * QMP commands of the Scalable Node Controller, for builds without it
+ *
+ * Copyright (c) 2026 NUMA migrator developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-snc.h"
+
+SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
+                                    Error **errp)
+{
+    error_setg(errp, "Scalable Node Controller support is not compiled in");
+    return NULL;
+}
+
+void qmp_snc_configure(bool has_mode, SncMode mode,
+                       bool has_source_nodes, uint32List *source_nodes,
+                       bool has_period_ms, uint32_t period_ms,
+                       bool has_sample_interval_us,
+                       uint32_t sample_interval_us, Error **errp)
+{
+    error_setg(errp, "Scalable Node Controller support is not compiled in");
+}
+
+void qmp_snc_control(SncAction action, Error **errp)
+{
+    error_setg(errp, "Scalable Node Controller support is not compiled in");
+}
