@@ -74,9 +74,16 @@ run_guest_selftests() {
         "$top"/build/guest-kernel/selftests/*
 }
 
+# The SNC end to end: real guest threads on each node, the device's view.
+run_snc_e2e() {
+    "$top/scripts/snc-e2e.sh" "$1" --trials 10
+}
+
 suite qtest-host run_host_qtests
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4
+suite snc-2-nodes run_snc_e2e 2
+suite snc-4-nodes run_snc_e2e 4
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"

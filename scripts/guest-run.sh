@@ -8,7 +8,8 @@
 # Prints the payload's output, then one more TAP line, "ok/not ok -
 # guest console clean", which fails on any kernel WARN, BUG, oops or
 # lockdep report.  Exits non-zero if the payload failed or the console
-# was not clean.  GUEST_KERNEL selects the image (default: the debug one).
+# was not clean.  GUEST_KERNEL selects the image (default: the debug one);
+# GUEST_QEMU_ARGS adds QEMU options (for instance "-device snc").
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,7 @@ rc=0
 VM_TIMEOUT=${GUEST_TIMEOUT:-1200} vm_boot "$work/console.log" \
     "$top/build/qemu-system-x86_64" -M pc -accel tcg,thread=multi -cpu max \
     -smp 4 -m 1G "${numa[@]}" \
+    ${GUEST_QEMU_ARGS:-} \
     -kernel "$kernel" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 panic=-1 loglevel=4" \
     -nodefaults -display none -serial stdio -no-reboot || rc=$?
