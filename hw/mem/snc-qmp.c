@@ -109,7 +109,7 @@ SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
     }
     info->sequence = s->seq;
     info->period_ns = s->period_ns;
-    info->total = qatomic_read(&s->total);
+    info->total = snc_total(s);
     nodes_tail = &info->nodes;
     for (i = 0; i < s->nr_nodes; i++) {
         QAPI_LIST_APPEND(nodes_tail, node_counters(s, i, has_top, top));

@@ -140,7 +140,20 @@ static void snc_ram_fill(CPUState *cpu, hwaddr paddr, void *opaque)
         return;
     }
     qatomic_inc(&s->live[zone * s->nr_nodes + node]);
-    qatomic_inc(&s->total);
+}
+
+/*
+ * Touches counted since start: those already moved to snapshots plus
+ * the live counters.  Exact while the vCPUs are stopped.
+ */
+uint64_t snc_total(SNCState *s)
+{
+    uint64_t total = s->total_done;
+
+    for (uint32_t i = 0; i < s->nr_counters; i++) {
+        total += qatomic_read(&s->live[i]);
+    }
+    return total;
 }
 
 static void snc_flush_tlb_work(CPUState *cpu, run_on_cpu_data data)
@@ -312,6 +325,7 @@ void snc_snapshot(SNCState *s)
         total += v;
         s->snap[i] = track_max ? MAX(s->snap[i], v) : v;
     }
+    s->total_done += total;
     s->seq++;
     s->period_ns = now - s->period_start;
     s->period_start = now;
@@ -342,7 +356,7 @@ bool snc_start(SNCState *s, Error **errp)
     for (uint32_t i = 0; i < s->nr_counters; i++) {
         qatomic_set(&s->live[i], 0);
     }
-    qatomic_set(&s->total, 0);
+    s->total_done = 0;
     s->period_start = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     if (!tlb_set_ram_fill_observer(snc_ram_fill, s)) {
         error_setg(errp, "%s: another device observes TLB fills",
@@ -365,7 +379,7 @@ void snc_stop(SNCState *s)
     tlb_set_ram_fill_observer(NULL, NULL);
     timer_del(s->sample_timer);
     timer_del(s->period_timer);
-    trace_snc_stop(qatomic_read(&s->total));
+    trace_snc_stop(snc_total(s));
 }
 
 bool snc_set_mode(SNCState *s, SncMode mode, Error **errp)
@@ -452,7 +466,7 @@ static bool snc_reg64(SNCState *s, hwaddr reg, uint64_t *val)
         *val = s->period_ns;
         return true;
     case REG_TOTAL:
-        *val = qatomic_read(&s->total);
+        *val = snc_total(s);
         return true;
     case REG_HOT_DATA:
         *val = s->snap[s->hot_addr];
@@ -809,7 +823,7 @@ static int snc_post_load(void *opaque, int version_id)
         snc_sample(s);
     } else if (was_running) {
         timer_del(s->period_timer);
-        trace_snc_stop(s->total);
+        trace_snc_stop(snc_total(s));
     }
     return 0;
 }
@@ -836,7 +850,7 @@ static const VMStateDescription vmstate_snc = {
         VMSTATE_UINT64(seq, SNCState),
         VMSTATE_UINT64(period_ns, SNCState),
         VMSTATE_INT64(period_start, SNCState),
-        VMSTATE_UINT64(total, SNCState),
+        VMSTATE_UINT64(total_done, SNCState),
         VMSTATE_TIMER_PTR(period_timer, SNCState),
         VMSTATE_VARRAY_UINT32(live, SNCState, nr_counters, 0,
                               vmstate_info_uint64, uint64_t),

@@ -49,7 +49,7 @@ struct SNCState {
     uint32_t mode;              /* SncMode */
     uint32_t node_mask;         /* counted source nodes */
     uint64_t *live;             /* [zone][node] */
-    uint64_t total;             /* since start */
+    uint64_t total_done;        /* moved to snapshots since start; BQL */
 
     /* Snapshot and registers; BQL */
     uint64_t *snap;             /* [zone][node] */
@@ -74,6 +74,7 @@ const char *snc_unavailable_reason(void);
 bool snc_start(SNCState *s, Error **errp);
 void snc_stop(SNCState *s);
 void snc_snapshot(SNCState *s);
+uint64_t snc_total(SNCState *s);
 bool snc_set_mode(SNCState *s, SncMode mode, Error **errp);
 bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp);
 bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp);

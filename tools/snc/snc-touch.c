@@ -11,7 +11,8 @@
  * the zones of that node's buffer.
  *
  *   snc-touch [--trials N] [--ms MS] [--sample-us US] [--mib MIB]
- *   snc-touch --overhead [--reps N] [--mib MIB] [--sample-us US]
+ *   snc-touch --overhead [--reps N] [--passes N] [--mib MIB]
+ *             [--sample-us US]
  *
  * The first form prints TAP; the second times a memory-bound loop on
  * every node with counting stopped and started, alternately, and
@@ -84,7 +85,7 @@ static int nr_workers;
 static pthread_barrier_t barrier;
 static volatile int stop_touching;
 static int opt_trials = 10, opt_ms = 300, opt_sample_us = 1000;
-static int opt_mib = 4, opt_reps = 5;
+static int opt_mib = 4, opt_reps = 5, opt_passes = 20;
 static gboolean opt_overhead;
 
 static uint32_t rd32(unsigned off)
@@ -230,7 +231,7 @@ static void *worker_main(void *opaque)
         if (opt_overhead) {
             double start = now();
 
-            for (r = 0; r < 20; r++) {
+            for (r = 0; r < opt_passes; r++) {
                 touch(w);
             }
             w->seconds = now() - start;
@@ -453,6 +454,8 @@ int main(int argc, char **argv)
           "time a memory-bound loop with counting off and on", NULL },
         { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps,
           "--overhead: repetitions of each (5)", "N" },
+        { "passes", 0, 0, G_OPTION_ARG_INT, &opt_passes,
+          "--overhead: passes over the buffer per repetition (20)", "N" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
