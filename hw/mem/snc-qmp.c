@@ -92,6 +92,7 @@ SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
     }
     info->running = s->running;
     info->mode = s->mode;
+    info->exact = s->exact;
     src_tail = &info->source_nodes;
     for (i = 0; i < s->nr_nodes; i++) {
         if (s->node_filter & BIT(i)) {
@@ -117,7 +118,8 @@ SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
     return info;
 }
 
-void qmp_snc_configure(bool has_mode, SncMode mode,
+void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
+                       bool exact,
                        bool has_source_nodes, uint32List *source_nodes,
                        bool has_period_ms, uint32_t period_ms,
                        bool has_sample_interval_us,
@@ -153,6 +155,9 @@ void qmp_snc_configure(bool has_mode, SncMode mode,
 
     if (has_mode) {
         snc_set_mode(s, mode, &error_abort);
+    }
+    if (has_exact) {
+        qatomic_set(&s->exact, exact);
     }
     if (has_source_nodes) {
         snc_set_node_filter(s, filter, &error_abort);

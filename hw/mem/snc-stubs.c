@@ -17,7 +17,8 @@ SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
     return NULL;
 }
 
-void qmp_snc_configure(bool has_mode, SncMode mode,
+void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
+                       bool exact,
                        bool has_source_nodes, uint32List *source_nodes,
                        bool has_period_ms, uint32_t period_ms,
                        bool has_sample_interval_us,

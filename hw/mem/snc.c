@@ -16,7 +16,9 @@
  *
  * Under TCG a touch is a TLB fill of a guest RAM page; the device
  * flushes every vCPU's TLB each SAMPLE_US microseconds, so that fills
- * sample how often pages are used.  Other accelerators give no touch
+ * sample how often pages are used; in exact mode every data access to a
+ * counted page fills the TLB again, so every load and store counts.
+ * Other accelerators give no touch
  * information: CAPS.COUNTING is 0, STATUS.UNAVAILABLE is 1, start is
  * refused and every counter stays 0.
  *
@@ -25,7 +27,8 @@
  *
  *   0x000 ID           RO 32  0x30434e53 ("SNC0")
  *   0x004 VERSION      RO 32  0x00010000 (1.0)
- *   0x008 CAPS         RO 32  bit 0 COUNTING: touches can be counted
+ *   0x008 CAPS         RO 32  bit 0 COUNTING: touches can be counted,
+ *                             bit 1 EXACT: exact mode is available
  *   0x00c STATUS       RO 32  bit 0 RUNNING, bit 1 UNAVAILABLE,
  *                             bit 2 SNAPSHOT (a period has ended)
  *   0x010 NR_ZONES     RO 32  number of zones (power of two)
@@ -34,8 +37,9 @@
  *   0x020 ZONE_BASE    RO 64  guest-physical address of zone 0 (0)
  *   0x040 CONTROL      RW 32  write: bit 0 START, bit 1 STOP, bit 2
  *                             SNAPSHOT (at most one of them), bits 5:4
- *                             MODE (0 all, 1 remote, 2 track-max);
- *                             read: MODE
+ *                             MODE (0 all, 1 remote, 2 track-max),
+ *                             bit 8 EXACT (count every data access);
+ *                             read: MODE and EXACT
  *   0x044 PERIOD_MS    RW 32  period length, 0 = periods end on
  *                             request only, at most 2400000
  *   0x048 NODE_FILTER  RW 32  bitmap of counted source nodes, 0 = all
@@ -106,6 +110,7 @@
 #define REGS_SIZE               0x1000
 
 #define CAPS_COUNTING           BIT(0)
+#define CAPS_EXACT              BIT(1)
 #define STATUS_RUNNING          BIT(0)
 #define STATUS_UNAVAILABLE      BIT(1)
 #define STATUS_SNAPSHOT         BIT(2)
@@ -114,15 +119,18 @@
 #define CONTROL_SNAPSHOT        BIT(2)
 #define CONTROL_MODE_SHIFT      4
 #define CONTROL_MODE_MASK       (3 << CONTROL_MODE_SHIFT)
+#define CONTROL_EXACT           BIT(8)
 #define CONTROL_VALID           (CONTROL_START | CONTROL_STOP | \
-                                 CONTROL_SNAPSHOT | CONTROL_MODE_MASK)
+                                 CONTROL_SNAPSHOT | CONTROL_MODE_MASK | \
+                                 CONTROL_EXACT)
 #define INTR_PERIOD_END         BIT(0)
 
 #define SNC_EVENT_INTERVAL_MS   1000
 
 /* Counting, on vCPU threads */
 
-static void snc_ram_fill(CPUState *cpu, hwaddr paddr, void *opaque)
+/* Returns true, in exact mode, to see every data access to the page. */
+static bool snc_ram_fill(CPUState *cpu, hwaddr paddr, void *opaque)
 {
     SNCState *s = opaque;
     uint64_t zone = paddr >> s->zone_shift;
@@ -130,16 +138,17 @@ static void snc_ram_fill(CPUState *cpu, hwaddr paddr, void *opaque)
 
     if (!qatomic_read(&s->running) || zone >= s->nr_zones ||
         cpu->cpu_index >= s->nr_cpu_node) {
-        return;
+        return false;
     }
     node = s->cpu_node[cpu->cpu_index];
     if (node == SNC_NO_NODE || !(qatomic_read(&s->node_mask) & BIT(node))) {
-        return;
+        return false;
     }
     if (qatomic_read(&s->mode) == SNC_MODE_REMOTE && s->home[zone] == node) {
-        return;
+        return false;
     }
     qatomic_inc(&s->live[zone * s->nr_nodes + node]);
+    return qatomic_read(&s->exact);
 }
 
 /*
@@ -485,7 +494,7 @@ static bool snc_reg32(SNCState *s, hwaddr reg, uint64_t *val)
         *val = SNC_VERSION;
         break;
     case REG_CAPS:
-        *val = s->available ? CAPS_COUNTING : 0;
+        *val = s->available ? CAPS_COUNTING | CAPS_EXACT : 0;
         break;
     case REG_STATUS:
         *val = (s->running ? STATUS_RUNNING : 0) |
@@ -502,7 +511,8 @@ static bool snc_reg32(SNCState *s, hwaddr reg, uint64_t *val)
         *val = s->zone_shift;
         break;
     case REG_CONTROL:
-        *val = s->mode << CONTROL_MODE_SHIFT;
+        *val = s->mode << CONTROL_MODE_SHIFT |
+               (s->exact ? CONTROL_EXACT : 0);
         break;
     case REG_PERIOD_MS:
         *val = s->period_ms;
@@ -570,6 +580,7 @@ static void snc_write_control(SNCState *s, uint32_t val)
         return;
     }
     qatomic_set(&s->mode, mode);
+    qatomic_set(&s->exact, !!(val & CONTROL_EXACT));
     if (cmd == CONTROL_START) {
         if (!s->available) {
             snc_bad_access(s, "START while counting is unavailable",
@@ -841,6 +852,7 @@ static const VMStateDescription vmstate_snc = {
         VMSTATE_UINT32_EQUAL(nr_counters, SNCState, NULL),
         VMSTATE_BOOL(running, SNCState),
         VMSTATE_UINT32(mode, SNCState),
+        VMSTATE_BOOL(exact, SNCState),
         VMSTATE_UINT32(node_filter, SNCState),
         VMSTATE_UINT32(period_ms, SNCState),
         VMSTATE_UINT32(sample_us, SNCState),

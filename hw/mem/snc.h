@@ -47,6 +47,7 @@ struct SNCState {
     bool available;
     bool running;
     uint32_t mode;              /* SncMode */
+    bool exact;                 /* count every data access */
     uint32_t node_mask;         /* counted source nodes */
     uint64_t *live;             /* [zone][node] */
     uint64_t total_done;        /* moved to snapshots since start; BQL */
