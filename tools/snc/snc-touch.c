@@ -426,8 +426,12 @@ static int run_overhead(void)
         if (on) {
             start_counting();
         }
+        /* Markers for a host that measures QEMU's CPU time per run. */
+        printf("snc-cpu: begin\n");
         pthread_barrier_wait(&barrier);
         pthread_barrier_wait(&barrier);
+        printf("snc-cpu: end %d %d %s\n", opt_sample_us, r / 2,
+               on ? "on" : "off");
         wr32(REG_CONTROL, CTL_STOP);
         for (n = 0; n < nr_workers; n++) {
             worst = MAX(worst, workers[n].seconds);
