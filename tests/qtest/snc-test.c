@@ -16,6 +16,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
@@ -70,6 +71,8 @@ typedef struct SNC {
     QPCIDevice *dev;
     QPCIBar regs;
     QPCIBar matrix;
+    uint64_t regs_size;
+    uint64_t matrix_size;
     char *boot;
     char *log;
 } SNC;
@@ -125,8 +128,8 @@ static SNC *snc_init(const char *accel, int boot_node, const char *extra)
     s->dev = qpci_device_find(s->bus, QPCI_DEVFN(4, 0));
     g_assert(s->dev);
     qpci_device_enable(s->dev);
-    s->regs = qpci_iomap(s->dev, 0, NULL);
-    s->matrix = qpci_iomap(s->dev, 2, NULL);
+    s->regs = qpci_iomap(s->dev, 0, &s->regs_size);
+    s->matrix = qpci_iomap(s->dev, 2, &s->matrix_size);
     return s;
 }
 
@@ -244,6 +247,11 @@ static void test_regs_identity(void)
     g_assert_cmphex(rd32(s, REG_ID), ==, 0x30434e53);
     g_assert_cmphex(rd32(s, REG_VERSION), ==, 0x00010000);
     g_assert_cmphex(rd32(s, REG_CAPS), ==, 3);
+    g_assert_cmphex(qpci_config_readw(s->dev, PCI_VENDOR_ID), ==, 0x1234);
+    g_assert_cmphex(qpci_config_readw(s->dev, PCI_DEVICE_ID), ==, 0x534e);
+    g_assert_cmpuint(s->regs_size, ==, 4096);
+    /* 2048 zones x 2 nodes x 8 bytes, then 2048 home-node bytes */
+    g_assert_cmpuint(s->matrix_size, ==, 64 * KiB);
     g_assert_cmphex(rd32(s, REG_STATUS), ==, 0);
     g_assert_cmpuint(rd32(s, REG_NR_ZONES), ==, ZONES);
     g_assert_cmpuint(rd32(s, REG_NR_NODES), ==, NODES);
@@ -273,6 +281,23 @@ static void test_regs_identity(void)
         g_assert_cmpint(h, ==, home(s, z) == 0xff ? -1 : home(s, z));
     }
     qobject_unref(rsp);
+    snc_free(s);
+}
+
+/* The zones property sets the geometry: twice the zones, half the size. */
+static void test_regs_zones(void)
+{
+    SNC *s = snc_init("qtest", 0, ",zones=4096");
+    const uint64_t homes = 4096 * NODES * 8;
+
+    g_assert_cmpuint(rd32(s, REG_ZONE_SHIFT), ==, ZONE_SHIFT - 1);
+    g_assert_cmpuint(s->matrix_size, ==, 128 * KiB);
+    g_assert_cmpuint(rd32(s, REG_NR_ZONES), ==, 4096);
+    g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix,
+                                   homes + 2 * NODE1_FIRST - 1), ==, 0);
+    g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix,
+                                   homes + 2 * NODE1_FIRST), ==, 1);
+    g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix, homes + 4095), ==, 1);
     snc_free(s);
 }
 
@@ -862,6 +887,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 
     qtest_add_func("/snc/regs/identity", test_regs_identity);
+    qtest_add_func("/snc/regs/zones-property", test_regs_zones);
     qtest_add_func("/snc/regs/unavailable-without-tcg",
                    test_regs_unavailable);
     qtest_add_func("/snc/regs/bad-access", test_bad_access);
