@@ -79,9 +79,16 @@ run_snc_e2e() {
     "$top/scripts/snc-e2e.sh" "$1" --trials 10
 }
 
+# The seed's demo tools (ph, v, vmig + victim, migstat) in the guest.
+run_page_migrate_tools() {
+    "$top/scripts/guest-run.sh" 2 "$top/scripts/page-migrate-tools-payload.sh" \
+        "$top"/build/guest-kernel/tools/*
+}
+
 suite qtest-host run_host_qtests
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4
+suite page-migrate-tools run_page_migrate_tools
 suite snc-2-nodes run_snc_e2e 2
 suite snc-4-nodes run_snc_e2e 4
 suite qtest-testhost run_testhost_qtests

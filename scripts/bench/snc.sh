@@ -6,13 +6,14 @@
 #    REPS times each; the median of the on/off ratios of each pair, both
 #    of the host CPU time QEMU used for the run (robust against other
 #    load on the host) and of the guest's wall-clock time;
-#  - accuracy: TRIALS periods of PERIOD_MS of snc-touch; the share of
-#    node-trials whose top-k zones are exactly the touched buffer's.
+#  - accuracy: TRIALS periods of snc-touch, each SAMPLES sample intervals
+#    long (at least 300 ms); the share of node-trials whose top-k zones
+#    are exactly the touched buffer's.
 # Writes build/bench/snc-overhead.csv, snc-accuracy.csv, snc-summary.csv
 # and snc.png.
 #
 #   scripts/bench/snc.sh   (INTERVALS="100 1000 ..." MIB= PASSES= REPS=
-#                           TRIALS= PERIOD_MS=)
+#                           TRIALS= SAMPLES=)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,7 +24,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/snc-bench-args" <<ARGS
 INTERVALS="$intervals" MIB=${MIB:-64} PASSES=${PASSES:-60} REPS=${REPS:-9}
-TRIALS=${TRIALS:-10} PERIOD_MS=${PERIOD_MS:-1000}
+TRIALS=${TRIALS:-10} SAMPLES=${SAMPLES:-10}
 ARGS
 console=$top/build/guest-run/2-node/console.log
 rm -f "$console"
