@@ -875,7 +875,7 @@ static const VMStateDescription vmstate_snc = {
 static const Property snc_properties[] = {
     DEFINE_PROP_UINT32("zones", SNCState, nr_zones, SNC_DEFAULT_ZONES),
     DEFINE_PROP_UINT32("period-ms", SNCState, period_ms, 1000),
-    DEFINE_PROP_UINT32("sample-interval-us", SNCState, sample_us, 1000),
+    DEFINE_PROP_UINT32("sample-interval-us", SNCState, sample_us, 100000),
 };
 
 static void snc_class_init(ObjectClass *klass, void *data)
