@@ -16,11 +16,21 @@ echo "it writes to every page from 1 MiB to 100 MiB, over and over."
 "$QEMU" -M pc -accel tcg -m 256M -nodefaults -serial none \
     -object memory-backend-ram,id=ram0,size=256M,host-nodes=0,policy=bind \
     -numa node,memdev=ram0 -drive file=bootblock.img,format=raw \
+    -device snc,id=snc0,period-ms=1000 \
     -qmp "unix:$sock,server=on,wait=off" -daemonize -pidfile /tmp/demo.pid
 qmp_open "$sock"
 sleep 3
 
 step() { printf '\n=== %s\n' "$*"; }
+
+step "Which guest RAM is hot?  The Scalable Node Controller counts touches"
+qmp '{"execute": "snc-control", "arguments": {"action": "start"}}' >/dev/null
+qmp_wait_event SNC_PERIOD_END | jq -Mc .data
+qmp '{"execute": "query-snc-counters", "arguments": {"top": 5}}' |
+    jq -Mr '.return | "   \(.zones) zones of \(."zone-size" / 1024) KiB; hottest for node 0:",
+             (.nodes[0].top[] | "   zone \(.zone) at \(.addr / 1048576) MiB: \(.count) touches")'
+echo "   (the guest's loop runs from 1 to 100 MiB)"
+qmp '{"execute": "snc-control", "arguments": {"action": "stop"}}' >/dev/null
 
 step "Placement before: info guest-memory-placement"
 qmp_hmp "info guest-memory-placement"
