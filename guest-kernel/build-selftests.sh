@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the kernel selftests the guest runs, as static binaries, from the
 # patched tree that guest-kernel/build.sh extracted: upstream's
-# selftests/mm/migration (the no-regression check).  Output:
+# selftests/mm/migration (the no-regression check) and the series'
+# selftests/mm/next_touch.  Output:
 # build/guest-kernel/selftests/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,3 +21,4 @@ build() {
 }
 
 build migration "$st/mm/migration.c" "$st/mm/thp_settings.c"
+build next_touch "$st/mm/next_touch.c"
