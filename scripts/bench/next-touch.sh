@@ -88,12 +88,12 @@ print(f"  next-touch vs userspace next-touch: >= {lo:.2f}x faster at every size 
 PY
 
 gnuplot <<GP
-set terminal png size 900,600
+set terminal png size 900,600 noenhanced
 set output "$docs/next-touch.png"
 set datafile separator ","
 set logscale x 2
 set logscale y
-set format x "%.0s%cB"
+set format x "%.0b %BB"
 set xlabel "buffer size"
 set ylabel "MB/s (TCG guest, emulated)"
 set title "Migration throughput, node 0 -> node 1 (2-node guest, 4 KiB pages)"
