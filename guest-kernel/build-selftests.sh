@@ -2,7 +2,8 @@
 # Build the kernel selftests the guest runs, as static binaries, from the
 # patched tree that guest-kernel/build.sh extracted: upstream's
 # selftests/mm/migration (the no-regression check) and the series'
-# selftests/page_migrate.  Output: build/guest-kernel/selftests/.
+# selftests/page_migrate and selftests/mm/next_touch.  Output:
+# build/guest-kernel/selftests/.
 #
 # Also builds static copies of the page_migrate tools (tools/page_migrate,
 # with meson -Dstatic_tools=true) into build/guest-kernel/tools/, for
@@ -31,6 +32,7 @@ build() {
 }
 
 build migration "$st/mm/migration.c" "$st/mm/thp_settings.c"
+build next_touch "$st/mm/next_touch.c"
 build page_migrate_test "$st/page_migrate/page_migrate_test.c"
 
 # Static page_migrate tools for the guest.

@@ -31,6 +31,8 @@ if [ "$(cat "$src/.numa-migrator-series" 2>/dev/null)" != "$series_id" ]; then
     rmdir "$src.tmp"
     for p in "$top"/guest-kernel/patches/*.patch; do
         [ -e "$p" ] || continue
+        # git format-patch --cover-letter: not a patch.
+        [ "$(basename "$p")" = 0000-cover-letter.patch ] && continue
         patch -s -d "$src" -p1 <"$p"
     done
     echo "$series_id" >"$src/.numa-migrator-series"
