@@ -142,19 +142,14 @@ void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
         }
         filter |= BIT(n->value);
     }
-    if (has_period_ms && period_ms > SNC_MAX_PERIOD_MS) {
-        snc_set_period(s, period_ms, errp);
-        return;
-    }
-    if (has_sample_interval_us &&
-        (sample_interval_us < SNC_MIN_SAMPLE_US ||
-         sample_interval_us > SNC_MAX_SAMPLE_US)) {
-        snc_set_sample_interval(s, sample_interval_us, errp);
+    if ((has_period_ms && !snc_check_period(period_ms, errp)) ||
+        (has_sample_interval_us &&
+         !snc_check_sample_interval(sample_interval_us, errp))) {
         return;
     }
 
     if (has_mode) {
-        snc_set_mode(s, mode, &error_abort);
+        qatomic_set(&s->mode, mode);
     }
     if (has_exact) {
         qatomic_set(&s->exact, exact);

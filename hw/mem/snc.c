@@ -391,16 +391,6 @@ void snc_stop(SNCState *s)
     trace_snc_stop(snc_total(s));
 }
 
-bool snc_set_mode(SNCState *s, SncMode mode, Error **errp)
-{
-    if (mode >= SNC_MODE__MAX) {
-        error_setg(errp, "'mode' %d is not a valid mode", mode);
-        return false;
-    }
-    qatomic_set(&s->mode, mode);
-    return true;
-}
-
 bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp)
 {
     uint32_t all = MAKE_64BIT_MASK(0, s->nr_nodes);
@@ -416,11 +406,30 @@ bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp)
     return true;
 }
 
-bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp)
+bool snc_check_period(uint64_t period_ms, Error **errp)
 {
     if (period_ms > SNC_MAX_PERIOD_MS) {
         error_setg(errp, "'period-ms' %" PRIu64 " is above the maximum of %u"
                    " (40 minutes)", period_ms, SNC_MAX_PERIOD_MS);
+        return false;
+    }
+    return true;
+}
+
+bool snc_check_sample_interval(uint64_t sample_us, Error **errp)
+{
+    if (sample_us < SNC_MIN_SAMPLE_US || sample_us > SNC_MAX_SAMPLE_US) {
+        error_setg(errp, "'sample-interval-us' %" PRIu64 " is out of range:"
+                   " it must be from %u to %u", sample_us, SNC_MIN_SAMPLE_US,
+                   SNC_MAX_SAMPLE_US);
+        return false;
+    }
+    return true;
+}
+
+bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp)
+{
+    if (!snc_check_period(period_ms, errp)) {
         return false;
     }
     s->period_ms = period_ms;
@@ -430,10 +439,7 @@ bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp)
 
 bool snc_set_sample_interval(SNCState *s, uint64_t sample_us, Error **errp)
 {
-    if (sample_us < SNC_MIN_SAMPLE_US || sample_us > SNC_MAX_SAMPLE_US) {
-        error_setg(errp, "'sample-interval-us' %" PRIu64 " is out of range:"
-                   " it must be from %u to %u", sample_us, SNC_MIN_SAMPLE_US,
-                   SNC_MAX_SAMPLE_US);
+    if (!snc_check_sample_interval(sample_us, errp)) {
         return false;
     }
     s->sample_us = sample_us;
@@ -741,15 +747,9 @@ static void snc_realize(PCIDevice *pdev, Error **errp)
                    " has %d", TYPE_SNC, SNC_MAX_NODES, nodes);
         return;
     }
-    if (s->period_ms > SNC_MAX_PERIOD_MS) {
-        error_setg(errp, "property 'period-ms' must be at most %u (40"
-                   " minutes), not %u", SNC_MAX_PERIOD_MS, s->period_ms);
-        return;
-    }
-    if (s->sample_us < SNC_MIN_SAMPLE_US || s->sample_us > SNC_MAX_SAMPLE_US) {
-        error_setg(errp, "property 'sample-interval-us' must be from %u to"
-                   " %u, not %u", SNC_MIN_SAMPLE_US, SNC_MAX_SAMPLE_US,
-                   s->sample_us);
+    if (!snc_check_period(s->period_ms, errp) ||
+        !snc_check_sample_interval(s->sample_us, errp)) {
+        error_prepend(errp, "property ");
         return;
     }
 

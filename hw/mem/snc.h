@@ -76,8 +76,9 @@ bool snc_start(SNCState *s, Error **errp);
 void snc_stop(SNCState *s);
 void snc_snapshot(SNCState *s);
 uint64_t snc_total(SNCState *s);
-bool snc_set_mode(SNCState *s, SncMode mode, Error **errp);
 bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp);
+bool snc_check_period(uint64_t period_ms, Error **errp);
+bool snc_check_sample_interval(uint64_t sample_us, Error **errp);
 bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp);
 bool snc_set_sample_interval(SNCState *s, uint64_t sample_us,
                              Error **errp);
