@@ -14,7 +14,6 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <getopt.h>
 #include "pm-tool.h"
 
 static void usage(int rc)
@@ -30,42 +29,15 @@ static void usage(int rc)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "pages", required_argument, NULL, 'n' },
-        { "from", required_argument, NULL, 'f' },
-        { "to", required_argument, NULL, 't' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct page_migrate_stats st, total = { 0, 0 };
     size_t psz = (size_t)numa_pagesize(), max = migrate_ph_pages_max();
-    long npages = 16;
-    int from = 0, to = -1, json = 0, c, intact;
+    int intact;
     size_t i, done, on;
     phaddr_t *table;
     char *buf;
-
-    while ((c = getopt_long(argc, argv, "n:f:t:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n': npages = pm_parse_long("ph", "page count", optarg, 1, 1L << 24); break;
-        case 'f': from = (int)pm_parse_long("ph", "node", optarg, 0, INT_MAX); break;
-        case 't': to = (int)pm_parse_long("ph", "node", optarg, 0, INT_MAX); break;
-        case 'j': json = 1; break;
-        case 'h': usage(0); break;
-        default: usage(2);
-        }
-    }
-    if (optind != argc)
-        usage(2);
-    pm_check_node("ph", from);
-    if (to < 0)
-        to = pm_other_node(from);
-    pm_check_node("ph", to);
-    if (to < 0) {
-        fprintf(stderr, "ph: needs two NUMA nodes with memory\n");
-        return 1;
-    }
+    struct pm_own_move m = pm_parse_own_move("ph", argc, argv, usage);
+    long npages = m.npages;
+    int from = m.from, to = m.to, json = m.json;
 
     buf = pm_alloc_on((size_t)npages, from);
     table = calloc(max, sizeof(*table));

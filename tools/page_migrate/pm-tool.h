@@ -11,6 +11,7 @@
 #define PM_TOOL_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <numa.h>
 #include <numaif.h>
@@ -60,6 +61,55 @@ static inline int pm_other_node(int node)
                                                (unsigned int)n))
             return n;
     return -1;
+}
+
+/* What ph and v are asked to do: move @npages own pages @from -> @to. */
+struct pm_own_move {
+    long npages;
+    int from, to, json;
+};
+
+/*
+ * Parse ph's and v's common command line, [--pages N] [--from NODE]
+ * [--to NODE] [--json], and check the nodes.  Calls @usage(0) for
+ * --help, @usage(2) for a bad option; exits 1 without two nodes.
+ */
+static inline struct pm_own_move pm_parse_own_move(const char *prog,
+                                                   int argc, char **argv,
+                                                   void (*usage)(int))
+{
+    static const struct option opts[] = {
+        { "pages", required_argument, NULL, 'n' },
+        { "from", required_argument, NULL, 'f' },
+        { "to", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct pm_own_move m = { .npages = 16, .from = 0, .to = -1 };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "n:f:t:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': m.npages = pm_parse_long(prog, "page count", optarg, 1, 1L << 24); break;
+        case 'f': m.from = (int)pm_parse_long(prog, "node", optarg, 0, INT_MAX); break;
+        case 't': m.to = (int)pm_parse_long(prog, "node", optarg, 0, INT_MAX); break;
+        case 'j': m.json = 1; break;
+        case 'h': usage(0); break;
+        default: usage(2);
+        }
+    }
+    if (optind != argc)
+        usage(2);
+    pm_check_node(prog, m.from);
+    if (m.to < 0)
+        m.to = pm_other_node(m.from);
+    pm_check_node(prog, m.to);
+    if (m.to < 0) {
+        fprintf(stderr, "%s: needs two NUMA nodes with memory\n", prog);
+        exit(1);
+    }
+    return m;
 }
 
 /* @npages pages, written, on @node (numa_alloc_onnode: bound there). */
