@@ -29,31 +29,45 @@ BPO_PKGS=(meson python3-pycotap qemu-system-data
           libvirt-dev)
 
 list_id=$(printf '%s\n' "${PKGS[@]}" "${BPO_PKGS[@]}" | sha1sum | cut -c1-12)
-if [ -e "$stamp_dir/setup-$list_id" ]; then
-    exit 0
+
+# The project's apt sources come from the mirror this host already uses:
+# apt itself names the URI behind each configured suite, so a host that
+# points at another mirror keeps using it.  Nothing here names a host.
+repo_uri() {
+    apt-get indextargets --no-release-info \
+        --format '$(RELEASE) $(TARGET_OF) $(REPO_URI)' 2>/dev/null |
+        awk -v suite="$1" '$1 == suite && $2 == "deb" { print $3; exit }'
+}
+main_uri=$(repo_uri bookworm)
+security_uri=$(repo_uri bookworm-security)
+if [ -z "$main_uri" ]; then
+    echo "setup-host: no 'deb' source for bookworm in this host's apt" \
+         "configuration; add one (see sources.list(5)) and rerun" >&2
+    exit 1
 fi
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
 src=/etc/apt/sources.list.d/numa-migrator.sources
-if [ ! -e "$src" ]; then
-    $SUDO tee "$src" >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+want=$(
+    printf 'Types: deb-src\nURIs: %s\nSuites: bookworm bookworm-updates\n' \
+        "$main_uri"
+    printf 'Components: main\nSigned-By: %s\n\n' "$keyring"
+    if [ -n "$security_uri" ]; then
+        printf 'Types: deb-src\nURIs: %s\nSuites: bookworm-security\n' \
+            "$security_uri"
+        printf 'Components: main\nSigned-By: %s\n\n' "$keyring"
+    fi
+    printf 'Types: deb deb-src\nURIs: %s\nSuites: bookworm-backports\n' \
+        "$main_uri"
+    printf 'Components: main\nSigned-By: %s\n' "$keyring"
+)
+if [ "$(cat "$src" 2>/dev/null)" != "$want" ]; then
+    printf '%s\n' "$want" | $SUDO tee "$src" >/dev/null
+    rm -f "$stamp_dir"/setup-*
+fi
 
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+if [ -e "$stamp_dir/setup-$list_id" ]; then
+    exit 0
 fi
 
 export DEBIAN_FRONTEND=noninteractive
