@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# libvirt drives the project's QEMU: a private libvirtd (libvirt-lib.sh)
+# defines and starts a TCG domain with NODES vNUMA cells, the snc device
+# and the project's guest kernel, with <emulator> set to
+# build/qemu-system-x86_64.  Then every recipe of the user guide's
+# "From libvirt" section runs verbatim through virsh against it, and
+# the events the commands emit are awaited with `virsh
+# qemu-monitor-event`.  Prints TAP.
+#
+#   scripts/libvirt-suite.sh [NODES]
+#
+# Recipes are the fenced blocks that follow a marker line
+#   <!-- recipe: NAME; expect: REGEX[; one-node: REGEX] -->
+# in docs/user-guide.md.  A recipe passes when its output, errors
+# included, matches REGEX (grep -E); on a host with a single NUMA node the
+# one-node REGEX, if given, is what it must print instead (a refused
+# move to node 1, say).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+nodes=${1:-2}
+work=$top/build/libvirt-suite
+. "$top/scripts/libvirt-lib.sh"
+. "$top/scripts/vm-lib.sh"
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() {
+    local what=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        ok "$what"
+    else
+        not_ok "$what"
+        printf '%s\n' "$out" | sed 's/^/# /'
+    fi
+}
+
+cleanup() {
+    libvirt_stop
+}
+trap cleanup EXIT
+
+host_nodes=$(numactl --hardware | sed -n 's/^available: \([0-9]*\) nodes.*/\1/p')
+
+# The guest only has to run: an idle busybox payload.
+mkdir -p "$work.img"
+idle=$work.img/idle.sh
+printf 'while :; do sleep 1; done\n' >"$idle"
+vm_root_begin "$work.img/root"
+vm_add_payload "$work.img/root" "$idle"
+vm_root_pack "$work.img/root" "$work.img/initramfs.gz"
+
+start=$(date +%s.%N)
+if ! libvirt_start "$work"; then
+    echo "Bail out! libvirtd did not start"
+    exit 1
+fi
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+ok "libvirtd started (${secs%???????} s)"
+
+# virsh as the recipes call it, against the private daemon.
+virsh() { command virsh -c "$LIBVIRT_URI" "$@"; }
+
+domain_xml() {
+    local cells='' i mem=$((1024 / nodes)) cpn=$((4 / nodes))
+    for i in $(seq 0 $((nodes - 1))); do
+        cells+="<cell id='$i' cpus='$((i * cpn))-$(((i + 1) * cpn - 1))' memory='$mem' unit='MiB'/>"
+    done
+    cat <<XML
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>vm0</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu>4</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$top/build/guest-kernel/bzImage-debug</kernel>
+    <initrd>$work.img/initramfs.gz</initrd>
+    <cmdline>console=ttyS0 loglevel=4</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model>
+    <numa>$cells</numa>
+  </cpu>
+  <devices>
+    <emulator>$top/build/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$work/console.log'/></serial>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='snc,id=snc0,period-ms=1000'/>
+  </qemu:commandline>
+</domain>
+XML
+}
+
+domain_xml >"$work/vm0.xml"
+check "domain defined with $nodes vNUMA cells" virsh define "$work/vm0.xml"
+check "domain started on the project's QEMU" virsh start vm0
+
+# The guest must see its cells (it needs ACPI for that).
+seen=0
+for _ in $(seq 1 300); do
+    if grep -q "NUMA nodes" "$work/console.log" 2>/dev/null; then
+        seen=1
+        break
+    fi
+    sleep 1
+done
+want="0-$((nodes - 1))"
+[ "$nodes" -eq 1 ] && want=0
+if [ "$seen" = 1 ] && tr -d '\r' <"$work/console.log" | grep -q "NUMA nodes $want\$"; then
+    ok "the guest booted and sees NUMA nodes $want"
+else
+    not_ok "the guest booted and sees NUMA nodes $want (see ${work#"$top"/}/console.log)"
+fi
+
+# recipes: NAME, EXPECT, ONE-NODE-EXPECT and the file holding the block,
+# separated by the ASCII unit separator (fields may be empty).
+recipes() {
+    awk -v dir="$work/recipes" '
+        /^<!-- recipe: / {
+            line = $0
+            sub(/^<!-- recipe: */, "", line); sub(/ *-->.*$/, "", line)
+            n = split(line, f, /; */)
+            name = f[1]; expect = ""; one = ""
+            for (i = 2; i <= n; i++) {
+                if (f[i] ~ /^expect: /) { expect = substr(f[i], 9) }
+                if (f[i] ~ /^one-node: /) { one = substr(f[i], 11) }
+            }
+            want = 1; next
+        }
+        want && /^```/ { inblock = 1; want = 0; file = dir "/" name ".sh"
+                         printf "" > file; next }
+        inblock && /^```/ { inblock = 0; close(file)
+                            print name "\037" expect "\037" one "\037" file; next }
+        inblock { print >> file }
+    ' "$top/docs/user-guide.md"
+}
+
+mkdir -p "$work/recipes"
+nrecipes=0
+while IFS=$'\037' read -r name expect one file; do
+    nrecipes=$((nrecipes + 1))
+    [ "$host_nodes" -eq 1 ] && [ -n "$one" ] && expect=$one
+    out=$( (. "$file") 2>&1)
+    rc=$?
+    if printf '%s\n' "$out" | grep -Eq -- "$expect"; then
+        ok "recipe $name"
+    else
+        not_ok "recipe $name (exit $rc, output not matching /$expect/)"
+        printf '%s\n' "$out" | sed 's/^/# /' | head -20
+    fi
+done < <(recipes)
+[ "$nrecipes" -gt 0 ] || not_ok "the user guide has libvirt recipes"
+
+check "domain destroyed" virsh destroy vm0
+check "domain undefined" virsh undefine vm0
+libvirt_stop
+if pgrep -f "$work/vm0" >/dev/null || pgrep -f "$work/run/libvirtd" >/dev/null; then
+    not_ok "nothing left running"
+else
+    ok "nothing left running"
+fi
+trap - EXIT
+echo "1..$n"
