@@ -504,8 +504,17 @@ int main(int argc, char **argv)
     workers = g_new0(Worker, nr_workers);
     pthread_barrier_init(&barrier, NULL, nr_workers + 1);
     for (n = 0; n < nr_workers; n++) {
-        Worker *w = &workers[n];
         long long free_bytes = 0;
+
+        if (numa_node_size64(n, &free_bytes) < 0 ||
+            free_bytes < ((long long)opt_mib << 20)) {
+            fprintf(stderr, "snc-touch: --mib %d: node %d has only %lld MiB"
+                    " free\n", opt_mib, n, free_bytes >> 20);
+            return 2;
+        }
+    }
+    for (n = 0; n < nr_workers; n++) {
+        Worker *w = &workers[n];
 
         w->node = n;
         w->cpu = gn_node_first_cpu(n);
@@ -513,12 +522,6 @@ int main(int argc, char **argv)
             g_error("node %d has no CPU", n);
         }
         w->size = (size_t)opt_mib << 20;
-        if (numa_node_size64(n, &free_bytes) < 0 ||
-            free_bytes < (long long)w->size) {
-            fprintf(stderr, "snc-touch: --mib %d: node %d has only %lld MiB"
-                    " free\n", opt_mib, n, free_bytes >> 20);
-            return 2;
-        }
         pthread_create(&w->thread, NULL, worker_main, w);
     }
     rc = opt_overhead ? run_overhead() : run_accuracy();
