@@ -42,12 +42,7 @@ int main(int argc, char **argv)
     bool intact;
     char *buf;
 
-    buf = gn_buffer_alloc_on(npages, m.from);
-    if (!buf) {
-        fprintf(stderr, "ph: cannot allocate %zu pages on node %d\n", npages,
-                m.from);
-        return 1;
-    }
+    buf = pm_own_buffer("ph", &m);
     pfns = g_new(uint64_t, npages);
     pagemap = gn_pagemap_open(0, &err);
     if (!pagemap || !gn_pagemap_pfns(pagemap, buf, npages, pfns, &err)) {

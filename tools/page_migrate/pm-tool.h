@@ -79,6 +79,20 @@ static inline struct pm_own_move pm_parse_own_move(const char *prog,
     return m;
 }
 
+/* @m's buffer: @m->npages test pages on @m->from; exits 1 without them. */
+static inline char *pm_own_buffer(const char *prog,
+                                  const struct pm_own_move *m)
+{
+    char *buf = gn_buffer_alloc_on((size_t)m->npages, m->from);
+
+    if (!buf) {
+        fprintf(stderr, "%s: cannot allocate %ld pages on node %d\n", prog,
+                m->npages, m->from);
+        exit(1);
+    }
+    return buf;
+}
+
 /*
  * Print what moving @m's pages did (@how: "" or " by physical address"),
  * as text or JSON; returns the exit code: 0 if all @npages pages are on

@@ -36,12 +36,7 @@ int main(int argc, char **argv)
     bool intact;
     char *buf;
 
-    buf = gn_buffer_alloc_on(npages, m.from);
-    if (!buf) {
-        fprintf(stderr, "v: cannot allocate %zu pages on node %d\n", npages,
-                m.from);
-        return 1;
-    }
+    buf = pm_own_buffer("v", &m);
     if (migrate_virt_addr_range(buf, npages * gn_page_size(), m.to, &st, 0)) {
         fprintf(stderr, "v: migrate_virt_addr_range: %s\n", g_strerror(errno));
         return 1;
