@@ -5,10 +5,12 @@
 # selftests/page_migrate and selftests/mm/next_touch.  Output:
 # build/guest-kernel/selftests/.
 #
-# Also builds static copies of the page_migrate tools (tools/page_migrate,
-# with meson -Dstatic_tools=true) into build/guest-kernel/tools/, for
-# payloads that use them (scripts/bench/migrate-calls.sh); they are not
-# selftests, so they stay out of selftests/.
+# Also builds static copies of the guest programs (the top-level meson
+# build with -Dstatic_tools=true: tools/page_migrate and the guest
+# benchmarks of tools/bench) into build/guest-kernel/tools/, for the
+# payloads that use them (scripts/page-migrate-tools-payload.sh,
+# scripts/bench/migrate-calls.sh, scripts/bench/next-touch.sh); they are
+# not selftests, so they stay out of selftests/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 st=$top/build/linux-src/tools/testing/selftests
@@ -35,15 +37,11 @@ build migration "$st/mm/migration.c" "$st/mm/thp_settings.c"
 build next_touch "$st/mm/next_touch.c"
 build page_migrate_test "$st/page_migrate/page_migrate_test.c"
 
-# Static page_migrate tools for the guest.
+# Static guest programs.
 tools=$top/build/guest-kernel/tools
-export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator/ccache}
-if [ ! -e "$top/build/tools-static/build.ninja" ]; then
-    CC="ccache gcc" meson setup "$top/build/tools-static" "$top" \
-        -Dstatic_tools=true >/dev/null
-fi
-ninja -C "$top/build/tools-static" >/dev/null
+"$top/scripts/build-tools.sh" --static
 mkdir -p "$tools"
-for t in ph v vmig victim migstat migrate-calls-bench; do
-    cp "$top/build/tools-static/tools/page_migrate/$t" "$tools/"
+for t in page_migrate/{ph,v,vmig,victim,migstat} \
+         bench/{migrate-calls-bench,next-touch-bench}; do
+    cp "$top/build/tools-static/tools/$t" "$tools/"
 done

@@ -16,4 +16,4 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$args" "$tmp/snc-args"
 GUEST_QEMU_ARGS="-device snc" exec "$top/scripts/guest-run.sh" "$nodes" \
-    "$top/scripts/snc-guest.sh" "$top/build/tools/snc-touch" "$tmp/snc-args"
+    "$top/scripts/snc-guest.sh" "$top/build/tools/tools/snc/snc-touch" "$tmp/snc-args"

@@ -20,7 +20,7 @@ payload=$out/guest-memory-move-payload.sh
     cat "$top/scripts/bench/guest-memory-move-payload.sh"
 } >"$payload"
 "$top/scripts/testhost.sh" "$payload" "$top/scripts/qmp-lib.sh" "$out/bootblock.img" \
-    "$top/build/tools/numa-move-bench" "$(command -v migratepages)" \
+    "$top/build/tools/tools/bench/numa-move-bench" "$(command -v migratepages)" \
     >"$out/guest-memory-move.log"
 grep '^#' "$out/guest-memory-move.log" || true
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark the seed's system calls, migrate_virt_addr_range(2) and
+# Benchmark the page_migrate system calls, migrate_virt_addr_range(2) and
 # migrate_ph_pages(2), against move_pages(2) inside the 2-node guest
 # (TCG: the times are emulated, compare ratios, not absolute values).
 # Writes docs/bench/migrate-calls.csv (every move), ...-summary.csv
@@ -8,25 +8,25 @@
 #
 #   scripts/bench/migrate-calls.sh     (REPS=n MAX_BYTES=b to change)
 #
-# Needs guest-kernel/build.sh --debug and guest-kernel/build-selftests.sh
-# (GUEST_KERNEL picks another image).
+# Needs guest-kernel/build.sh --debug (GUEST_KERNEL picks another image);
+# builds the static benchmark and migstat (tools/bench, tools/page_migrate)
+# with scripts/build-tools.sh --static.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/docs/bench
 work=$top/build/bench
 mkdir -p "$out" "$work"
-tools=$top/build/guest-kernel/tools
-[ -x "$tools/migrate-calls-bench" ] ||
-    { echo "migrate-calls: run guest-kernel/build-selftests.sh first" >&2; exit 1; }
+"$top/scripts/build-tools.sh" --static
+tools=$top/build/tools-static/tools
 
 payload=$work/migrate-calls-payload.sh
 {
     echo "REPS=${REPS:-5} MAX_BYTES=${MAX_BYTES:-67108864}"
     cat "$top/scripts/bench/migrate-calls-payload.sh"
 } >"$payload"
-"$top/scripts/guest-run.sh" 2 "$payload" "$tools/migrate-calls-bench" \
-    "$tools/migstat" >"$work/migrate-calls.log"
+"$top/scripts/guest-run.sh" 2 "$payload" "$tools/bench/migrate-calls-bench" \
+    "$tools/page_migrate/migstat" >"$work/migrate-calls.log"
 grep '^#' "$work/migrate-calls.log" || true
 
 csv=$out/migrate-calls.csv

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark migrate-on-next-touch in the 2-node guest (issue 4, section 5;
-# the 2009 next-touch paper's section 4): one guest boot runs
-# next-touch-bench, which measures
+# Benchmark migrate-on-next-touch in the 2-node guest: one guest boot runs
+# next-touch-bench (tools/bench/), which measures
 #   - the marking cost, madvise(MADV_MIGRATE_NEXT_TOUCH), beside
 #     mprotect(PROT_NONE) on the same range;
 #   - the next-touch cost per page (the touch alone);
@@ -14,7 +13,8 @@
 #
 #   scripts/bench/next-touch.sh            (MAX_MIB=256 by default)
 #
-# Needs build/guest-kernel/bzImage-debug from guest-kernel/build.sh --debug.
+# Needs build/guest-kernel/bzImage-debug from guest-kernel/build.sh --debug;
+# builds the static benchmark with scripts/build-tools.sh --static.
 # The guest runs under TCG: every number is emulated, compare ratios only.
 set -euo pipefail
 
@@ -24,14 +24,12 @@ work=$top/build/bench/next-touch
 docs=$top/docs/bench
 mkdir -p "$work" "$docs"
 
-gcc -O2 -static -Wall -o "$work/next-touch-bench" \
-    "$top/scripts/bench/next-touch-bench.c" -lnuma -lpthread 2>&1 |
-    grep -v -e "statically linked" -e affinity_ip >&2 || true
-[ -x "$work/next-touch-bench" ] || { echo "next-touch.sh: build failed" >&2; exit 1; }
+"$top/scripts/build-tools.sh" --static
+bench=$top/build/tools-static/tools/bench/next-touch-bench
 
 cat >"$work/payload.sh" <<PAYLOAD
 echo 0 >/proc/sys/kernel/numa_balancing
-# 4 KiB pages, as in the paper's Figure 3.
+# 4 KiB pages only: the throughput curves compare base-page moves.
 echo never >/sys/kernel/mm/transparent_hugepage/enabled
 grep MemFree /sys/devices/system/node/node*/meminfo
 ./next-touch-bench $max_mib >/tmp/nt.csv
@@ -45,7 +43,7 @@ PAYLOAD
 
 start=$(date +%s)
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} "$top/scripts/guest-run.sh" 2 \
-    "$work/payload.sh" "$work/next-touch-bench" | tee "$work/run.log"
+    "$work/payload.sh" "$bench" | tee "$work/run.log"
 echo "next-touch.sh: guest run took $(( $(date +%s) - start )) s"
 
 {
@@ -54,7 +52,7 @@ echo "next-touch.sh: guest run took $(( $(date +%s) - start )) s"
 } >"$docs/next-touch.csv"
 
 csv=$docs/next-touch.csv
-# Fits, and ratios against the goals of issue 4, section 5.
+# Fits, and ratios against the goals (docs/benchmarks.md).
 python3 - "$csv" <<'PY' | tee "$docs/next-touch-summary.txt"
 import csv, sys
 fit, t, mb = {}, {}, {}

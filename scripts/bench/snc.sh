@@ -34,7 +34,7 @@ monitor=$!
 GUEST_QEMU_ARGS="-device snc -name $name" \
     GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage-debug} \
     "$top/scripts/guest-run.sh" 2 "$top/scripts/bench/snc-payload.sh" \
-    "$top/build/tools/snc-touch" "$tmp/snc-bench-args" >"$out/snc.log" || true
+    "$top/build/tools/tools/snc/snc-touch" "$tmp/snc-bench-args" >"$out/snc.log" || true
 wait "$monitor"
 
 echo "sample_us,rep,counting,seconds" >"$out/snc-overhead.csv"

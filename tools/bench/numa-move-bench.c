@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
+#include "guest-numa.h"
 
 #define PAGE 4096UL
 
@@ -43,12 +44,9 @@ static void usage(void)
 
 static uint64_t parse_u64(const char *s, const char *what)
 {
-    char *end;
-    guint64 v;
+    uint64_t v;
 
-    errno = 0;
-    v = g_ascii_strtoull(s, &end, 0);
-    if (errno || end == s || *end) {
+    if (!gn_parse_u64(s, &v)) {
         fprintf(stderr, "numa-move-bench: bad %s '%s'\n", what, s);
         exit(2);
     }
@@ -61,7 +59,7 @@ static int cmd_move_pages(int argc, char **argv)
     uint64_t addr, len, n, i, moved = 0;
     int node, *nodes, *status;
     void **pages;
-    gint64 t0, t1;
+    uint64_t t0, t1;
 
     if (argc != 5) {
         usage();
@@ -79,16 +77,16 @@ static int cmd_move_pages(int argc, char **argv)
         nodes[i] = node;
     }
 
-    t0 = g_get_monotonic_time();
+    t0 = gn_now_ns();
     if (numa_move_pages(pid, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
         fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
         return 1;
     }
-    t1 = g_get_monotonic_time();
+    t1 = gn_now_ns();
     for (i = 0; i < n; i++) {
         moved += status[i] == node;
     }
-    printf("ns=%" PRId64 " pages=%" PRIu64 "\n", (t1 - t0) * 1000, moved);
+    printf("ns=%" PRIu64 " pages=%" PRIu64 "\n", t1 - t0, moved);
     return 0;
 }
 
@@ -96,7 +94,7 @@ static int cmd_memcpy(int argc, char **argv)
 {
     uint64_t len;
     char *src, *dst;
-    gint64 t0, t1;
+    uint64_t t0, t1;
 
     if (argc != 4) {
         usage();
@@ -111,10 +109,10 @@ static int cmd_memcpy(int argc, char **argv)
     }
     memset(src, 0x5a, len);
     memset(dst, 0, len);            /* populate, as a move's target is */
-    t0 = g_get_monotonic_time();
+    t0 = gn_now_ns();
     memcpy(dst, src, len);
-    t1 = g_get_monotonic_time();
-    printf("ns=%" PRId64 " check=%d\n", (t1 - t0) * 1000, dst[len - 1]);
+    t1 = gn_now_ns();
+    printf("ns=%" PRIu64 " check=%d\n", t1 - t0, dst[len - 1]);
     numa_free(src, len);
     numa_free(dst, len);
     return 0;
@@ -122,14 +120,14 @@ static int cmd_memcpy(int argc, char **argv)
 
 static int cmd_time(int argc, char **argv)
 {
-    gint64 t0, t1;
+    uint64_t t0, t1;
     pid_t child;
     int wstatus;
 
     if (argc < 2) {
         usage();
     }
-    t0 = g_get_monotonic_time();
+    t0 = gn_now_ns();
     child = fork();
     if (child == 0) {
         execvp(argv[1], argv + 1);
@@ -141,8 +139,8 @@ static int cmd_time(int argc, char **argv)
         fprintf(stderr, "numa-move-bench: %s\n", strerror(errno));
         return 1;
     }
-    t1 = g_get_monotonic_time();
-    printf("ns=%" PRId64 "\n", (t1 - t0) * 1000);
+    t1 = gn_now_ns();
+    printf("ns=%" PRIu64 "\n", t1 - t0);
     return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
 }
 

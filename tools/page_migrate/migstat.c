@@ -1,6 +1,5 @@
 /*
- * migstat: the migration counters of /proc/vmstat (the seed's
- * test/migstat.c, which read its patch's internal counters).
+ * migstat: the migration counters of /proc/vmstat.
  *
  *   migstat [--json] [--all]
  *

@@ -1,7 +1,5 @@
 /*
- * pm-tool.h: what the page_migrate demo tools share: option parsing
- * helpers, a buffer placed on a node, and where its pages are (libnuma's
- * numa_move_pages() status query).
+ * pm-tool.h: the command line and the report that ph and v share.
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
@@ -10,58 +8,12 @@
 #ifndef PM_TOOL_H
 #define PM_TOOL_H
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <numa.h>
-#include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include "page_migrate.h"
-
-static inline long pm_parse_long(const char *prog, const char *what,
-                                 const char *s, long min, long max)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 0);
-    if (errno || end == s || *end || v < min || v > max) {
-        fprintf(stderr, "%s: bad %s '%s'\n", prog, what, s);
-        exit(2);
-    }
-    return v;
-}
-
-/* NUMA must be there, and @node (unless -1) must be a node with memory. */
-static inline void pm_check_node(const char *prog, int node)
-{
-    if (numa_available() < 0) {
-        fprintf(stderr, "%s: NUMA is not available\n", prog);
-        exit(1);
-    }
-    if (node >= 0 && (node > numa_max_node() ||
-                      !numa_bitmask_isbitset(numa_all_nodes_ptr,
-                                             (unsigned int)node))) {
-        fprintf(stderr, "%s: node %d has no memory\n", prog, node);
-        exit(2);
-    }
-}
-
-/* Another node with memory than @node, for a default destination. */
-static inline int pm_other_node(int node)
-{
-    int n;
-
-    for (n = 0; n <= numa_max_node(); n++)
-        if (n != node && numa_bitmask_isbitset(numa_all_nodes_ptr,
-                                               (unsigned int)n))
-            return n;
-    return -1;
-}
+#include "guest-numa.h"
+#include "page-migrate.h"
 
 /* What ph and v are asked to do: move @npages own pages @from -> @to. */
 struct pm_own_move {
@@ -71,8 +23,9 @@ struct pm_own_move {
 
 /*
  * Parse ph's and v's common command line, [--pages N] [--from NODE]
- * [--to NODE] [--json], and check the nodes.  Calls @usage(0) for
- * --help, @usage(2) for a bad option; exits 1 without two nodes.
+ * [--to NODE] [--json], check that the kernel has the page_migrate
+ * calls, and check the nodes.  Calls @usage(0) for --help, @usage(2) for
+ * a bad option; exits 1 without the calls or without two nodes.
  */
 static inline struct pm_own_move pm_parse_own_move(const char *prog,
                                                    int argc, char **argv,
@@ -91,20 +44,34 @@ static inline struct pm_own_move pm_parse_own_move(const char *prog,
 
     while ((c = getopt_long(argc, argv, "n:f:t:jh", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': m.npages = pm_parse_long(prog, "page count", optarg, 1, 1L << 24); break;
-        case 'f': m.from = (int)pm_parse_long(prog, "node", optarg, 0, INT_MAX); break;
-        case 't': m.to = (int)pm_parse_long(prog, "node", optarg, 0, INT_MAX); break;
-        case 'j': m.json = 1; break;
-        case 'h': usage(0); break;
-        default: usage(2);
+        case 'n':
+            m.npages = gn_arg_long(prog, "page count", optarg, 1, 1L << 24);
+            break;
+        case 'f':
+            m.from = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            break;
+        case 't':
+            m.to = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            break;
+        case 'j':
+            m.json = 1;
+            break;
+        case 'h':
+            usage(0);
+            break;
+        default:
+            usage(2);
         }
     }
-    if (optind != argc)
+    if (optind != argc) {
         usage(2);
-    pm_check_node(prog, m.from);
-    if (m.to < 0)
-        m.to = pm_other_node(m.from);
-    pm_check_node(prog, m.to);
+    }
+    page_migrate_require(prog);
+    gn_numa_check(prog, m.from);
+    if (m.to < 0) {
+        m.to = gn_other_node(m.from);
+    }
+    gn_numa_check(prog, m.to);
     if (m.to < 0) {
         fprintf(stderr, "%s: needs two NUMA nodes with memory\n", prog);
         exit(1);
@@ -112,45 +79,44 @@ static inline struct pm_own_move pm_parse_own_move(const char *prog,
     return m;
 }
 
-/* @npages pages, written, on @node (numa_alloc_onnode: bound there). */
-static inline char *pm_alloc_on(size_t npages, int node)
+/* @m's buffer: @m->npages test pages on @m->from; exits 1 without them. */
+static inline char *pm_own_buffer(const char *prog,
+                                  const struct pm_own_move *m)
 {
-    size_t psz = (size_t)numa_pagesize();
-    char *buf = numa_alloc_onnode(npages * psz, node);
-    size_t i;
+    char *buf = gn_buffer_alloc_on((size_t)m->npages, m->from);
 
-    if (!buf)
-        return NULL;
-    for (i = 0; i < npages * psz; i++)
-        buf[i] = (char)(i * 7 + i / 4096);
+    if (!buf) {
+        fprintf(stderr, "%s: cannot allocate %ld pages on node %d\n", prog,
+                m->npages, m->from);
+        exit(1);
+    }
     return buf;
 }
 
-static inline int pm_intact(const char *buf, size_t npages)
+/*
+ * Print what moving @m's pages did (@how: "" or " by physical address"),
+ * as text or JSON; returns the exit code: 0 if all @npages pages are on
+ * the destination and intact.
+ */
+static inline int pm_report_own_move(const char *prog, const char *how,
+                                     const struct pm_own_move *m,
+                                     const struct page_migrate_stats *st,
+                                     size_t on, bool intact)
 {
-    size_t psz = (size_t)numa_pagesize(), i;
+    size_t npages = (size_t)m->npages;
 
-    for (i = 0; i < npages * psz; i++)
-        if (buf[i] != (char)(i * 7 + i / 4096))
-            return 0;
-    return 1;
-}
-
-/* How many of the @npages pages at @buf in @pid are on @node. */
-static inline size_t pm_pages_on(int pid, const char *buf, size_t npages,
-                                 int node)
-{
-    size_t psz = (size_t)numa_pagesize(), i, on = 0;
-    void *page;
-    int status;
-
-    for (i = 0; i < npages; i++) {
-        page = (void *)(buf + i * psz);
-        if (!numa_move_pages(pid, 1, &page, NULL, &status, 0) &&
-            status == node)
-            on++;
+    if (m->json) {
+        printf("{\"pages\": %zu, \"from\": %d, \"to\": %d, \"successful\": "
+               "%u, \"failed\": %u, \"on_node\": %zu, \"intact\": %s}\n",
+               npages, m->from, m->to, st->successful, st->failed, on,
+               intact ? "true" : "false");
+    } else {
+        printf("%s: %zu pages node %d -> %d%s: successful %u, failed %u; "
+               "%zu/%zu now on node %d, contents %s\n", prog, npages,
+               m->from, m->to, how, st->successful, st->failed, on, npages,
+               m->to, intact ? "intact" : "CORRUPTED");
     }
-    return on;
+    return on == npages && intact ? 0 : 1;
 }
 
 #endif /* PM_TOOL_H */

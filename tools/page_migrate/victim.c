@@ -1,5 +1,5 @@
 /*
- * victim: a process whose memory vmig moves (the seed's test/victim.c).
+ * victim: a process whose memory vmig moves.
  *
  *   victim [--pages N] [--node NODE] [--seconds S]
  *
@@ -16,7 +16,11 @@
 #include <getopt.h>
 #include <time.h>
 #include <unistd.h>
-#include "pm-tool.h"
+#include <limits.h>
+#include <numa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "guest-numa.h"
 
 static void usage(int rc)
 {
@@ -44,27 +48,38 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "n:N:s:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': npages = pm_parse_long("victim", "page count", optarg, 1, 1L << 24); break;
-        case 'N': node = (int)pm_parse_long("victim", "node", optarg, 0, INT_MAX); break;
-        case 's': seconds = pm_parse_long("victim", "seconds", optarg, 0, 1L << 30); break;
-        case 'h': usage(0); break;
-        default: usage(2);
+        case 'n':
+            npages = gn_arg_long("victim", "page count", optarg, 1, 1L << 24);
+            break;
+        case 'N':
+            node = (int)gn_arg_long("victim", "node", optarg, 0, INT_MAX);
+            break;
+        case 's':
+            seconds = gn_arg_long("victim", "seconds", optarg, 0, 1L << 30);
+            break;
+        case 'h':
+            usage(0);
+            break;
+        default:
+            usage(2);
         }
     }
-    if (optind != argc)
+    if (optind != argc) {
         usage(2);
-    pm_check_node("victim", node);
-    buf = pm_alloc_on((size_t)npages, node);
+    }
+    gn_numa_check("victim", node);
+    buf = gn_buffer_alloc_on((size_t)npages, node);
     if (!buf) {
-        fprintf(stderr, "victim: cannot allocate %ld pages on node %d\n", npages, node);
+        fprintf(stderr, "victim: cannot allocate %ld pages on node %d\n",
+                npages, node);
         return 1;
     }
     printf("pid=%d addr=%p len=%zu node=%d\n", (int)getpid(), (void *)buf,
-           (size_t)npages * (size_t)numa_pagesize(), node);
+           (size_t)npages * gn_page_size(), node);
     fflush(stdout);
     end = time(NULL) + seconds;
     while (seconds < 0 || time(NULL) < end) {
-        if (!pm_intact(buf, (size_t)npages)) {
+        if (!gn_buffer_intact(buf, (size_t)npages)) {
             fprintf(stderr, "victim: contents changed\n");
             return 1;
         }

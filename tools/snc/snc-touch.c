@@ -16,7 +16,8 @@
  *
  * The first form prints TAP; the second times a memory-bound loop on
  * every node with counting stopped and started, alternately, and
- * prints CSV.
+ * prints CSV.  Exit code: 0 if every check passed, 1 if one failed (or
+ * the guest has no snc device or NUMA), 2 on a usage error.
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
@@ -27,10 +28,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/kernel-page-flags.h>
 #include <numa.h>
-#include <numaif.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,8 +38,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+#include "guest-numa.h"
 
 #define SNC_VENDOR      0x1234
 #define SNC_DEVICE      0x534e
@@ -59,7 +59,6 @@
 #define CTL_STOP        0x2
 #define CTL_SNAPSHOT    0x4
 
-#define PAGE            4096UL
 #define HUGE            (2UL << 20)
 
 typedef struct Snc {
@@ -162,45 +161,35 @@ static bool snc_open(void)
     return false;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Allocate, fault in and locate the worker's buffer. */
 static void worker_alloc(Worker *w)
 {
-    int fd = open("/proc/self/pagemap", O_RDONLY);
-    size_t npages = w->size / PAGE, i;
-    int status;
+    size_t psz = gn_page_size(), npages = w->size / psz, i;
+    g_autofree uint64_t *pfns = g_new(uint64_t, npages);
+    g_autoptr(GnPageTable) pagemap = NULL;
+    g_autoptr(GError) err = NULL;
 
     w->buf = aligned_alloc(HUGE, w->size);
-    g_assert(w->buf && fd >= 0);
+    g_assert(w->buf);
     madvise(w->buf, w->size, MADV_HUGEPAGE);
     memset(w->buf, 1, w->size);
     memset(w->zone_pages, 0, snc.zones * sizeof(*w->zone_pages));
-    w->local = true;
+    pagemap = gn_pagemap_open(0, &err);
+    if (!pagemap || !gn_pagemap_pfns(pagemap, w->buf, npages, pfns, &err)) {
+        g_error("%s", err->message);
+    }
     for (i = 0; i < npages; i++) {
-        void *page = w->buf + i * PAGE;
-        uint64_t ent;
+        uint64_t zone = (pfns[i] * psz) >> snc.shift;
 
-        if (pread(fd, &ent, sizeof(ent),
-                  (uintptr_t)page / PAGE * sizeof(ent)) != sizeof(ent) ||
-            !(ent & (1ULL << 63))) {
-            g_error("pagemap: page %zu not present", i);
+        if (!pfns[i]) {
+            g_error("pagemap: page %zu not present or its PFN hidden"
+                    " (run as root)", i);
         }
-        ent &= (1ULL << 55) - 1;
-        if (((ent * PAGE) >> snc.shift) < snc.zones) {
-            w->zone_pages[(ent * PAGE) >> snc.shift]++;
-        }
-        if (numa_move_pages(0, 1, &page, NULL, &status, 0) || status != w->node) {
-            w->local = false;
+        if (zone < snc.zones) {
+            w->zone_pages[zone]++;
         }
     }
-    close(fd);
+    w->local = gn_pages_on_node(0, w->buf, npages, w->node) == npages;
 }
 
 static void touch(Worker *w)
@@ -213,13 +202,11 @@ static void touch(Worker *w)
 static void *worker_main(void *opaque)
 {
     Worker *w = opaque;
-    cpu_set_t set;
+    g_autoptr(GError) err = NULL;
     int t, r;
 
-    CPU_ZERO(&set);
-    CPU_SET(w->cpu, &set);
-    if (sched_setaffinity(0, sizeof(set), &set)) {
-        g_error("sched_setaffinity(cpu %d): %s", w->cpu, g_strerror(errno));
+    if (!gn_pin_to_cpu(w->cpu, &err)) {
+        g_error("%s", err->message);
     }
     w->zone_pages = g_new0(unsigned, snc.zones);
     for (t = 0; t < (opt_overhead ? 2 * opt_reps : opt_trials); t++) {
@@ -229,12 +216,12 @@ static void *worker_main(void *opaque)
         pthread_barrier_wait(&barrier);         /* allocated */
         pthread_barrier_wait(&barrier);         /* counting started */
         if (opt_overhead) {
-            double start = now();
+            uint64_t start = gn_now_ns();
 
             for (r = 0; r < opt_passes; r++) {
                 touch(w);
             }
-            w->seconds = now() - start;
+            w->seconds = (gn_now_ns() - start) / 1e9;
         } else {
             while (!stop_touching) {
                 touch(w);
@@ -265,8 +252,6 @@ typedef struct Verdict {
     double fills_per_page;
 } Verdict;
 
-#define KPF_BUDDY       10
-
 static bool *free_zone;         /* [zones]: no page in use, per kpageflags */
 
 /*
@@ -277,25 +262,25 @@ static bool *free_zone;         /* [zones]: no page in use, per kpageflags */
  */
 static unsigned find_free_zones(void)
 {
-    uint64_t pages_per_zone = (1ULL << snc.shift) / PAGE;
+    uint64_t pages_per_zone = (1ULL << snc.shift) / gn_page_size();
     g_autofree uint64_t *flags = g_new(uint64_t, pages_per_zone);
-    int fd = open("/proc/kpageflags", O_RDONLY);
+    g_autoptr(GnPageTable) kpageflags = NULL;
+    g_autoptr(GError) err = NULL;
     unsigned z, nr = 0;
 
-    if (fd < 0) {
-        g_error("/proc/kpageflags: %s", g_strerror(errno));
+    kpageflags = gn_kpageflags_open(&err);
+    if (!kpageflags) {
+        g_error("%s", err->message);
     }
     for (z = 0; z < snc.zones; z++) {
-        size_t len = pages_per_zone * sizeof(*flags);
-        ssize_t got = pread(fd, flags, len, z * len);
-
-        free_zone[z] = got == (ssize_t)len;
+        /* A zone that the table does not fully cover is not free. */
+        free_zone[z] = gn_page_table_read(kpageflags, z * pages_per_zone,
+                                          pages_per_zone, flags, NULL);
         for (uint64_t i = 0; free_zone[z] && i < pages_per_zone; i++) {
             free_zone[z] = flags[i] == 0 || flags[i] == 1ULL << KPF_BUDDY;
         }
         nr += free_zone[z];
     }
-    close(fd);
     return nr;
 }
 
@@ -443,6 +428,18 @@ static int run_overhead(void)
     return 0;
 }
 
+/* Ranges of the options; SAMPLE_US's is the device's register range. */
+static void check_options(void)
+{
+    gn_arg_check_range("snc-touch", "--trials", opt_trials, 1, 100000);
+    gn_arg_check_range("snc-touch", "--ms", opt_ms, 1, 600000);
+    gn_arg_check_range("snc-touch", "--sample-us", opt_sample_us, 100,
+                       1000000);
+    gn_arg_check_range("snc-touch", "--mib", opt_mib, 1, 65536);
+    gn_arg_check_range("snc-touch", "--reps", opt_reps, 1, 10000);
+    gn_arg_check_range("snc-touch", "--passes", opt_passes, 1, 1000000);
+}
+
 int main(int argc, char **argv)
 {
     static const GOptionEntry entries[] = {
@@ -466,11 +463,23 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     int n, rc;
 
+    g_option_context_set_summary(ctx, "Check, from inside a guest, that the "
+                                 "snc device sees which node touches which "
+                                 "memory (TAP), or time its overhead (CSV).");
+    g_option_context_set_description(ctx, "Examples:\n"
+        "  snc-touch --trials 10\n"
+        "  snc-touch --overhead --reps 3 --sample-us 1000\n\n"
+        "Exit code: 0 all checks passed, 1 a check failed, 2 usage error.\n");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "snc-touch: %s\n", err->message);
         return 2;
     }
+    if (argc > 1) {
+        fprintf(stderr, "snc-touch: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    check_options();
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (numa_available() < 0) {
         printf("not ok 1 - NUMA support\n1..1\n");
@@ -495,18 +504,20 @@ int main(int argc, char **argv)
     workers = g_new0(Worker, nr_workers);
     pthread_barrier_init(&barrier, NULL, nr_workers + 1);
     for (n = 0; n < nr_workers; n++) {
-        struct bitmask *cpus = numa_allocate_cpumask();
+        long long free_bytes = 0;
+
+        if (numa_node_size64(n, &free_bytes) < 0 ||
+            free_bytes < ((long long)opt_mib << 20)) {
+            fprintf(stderr, "snc-touch: --mib %d: node %d has only %lld MiB"
+                    " free\n", opt_mib, n, free_bytes >> 20);
+            return 2;
+        }
+    }
+    for (n = 0; n < nr_workers; n++) {
         Worker *w = &workers[n];
 
-        numa_node_to_cpus(n, cpus);
         w->node = n;
-        w->cpu = -1;
-        for (unsigned c = 0; c < cpus->size && w->cpu < 0; c++) {
-            if (numa_bitmask_isbitset(cpus, c)) {
-                w->cpu = c;
-            }
-        }
-        numa_free_cpumask(cpus);
+        w->cpu = gn_node_first_cpu(n);
         if (w->cpu < 0) {
             g_error("node %d has no CPU", n);
         }

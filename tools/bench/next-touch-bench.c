@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * next-touch-bench: the 2009 next-touch paper's section 4 (Figure 3 and
- * the cost breakdown), run inside the guest.  Needs two NUMA nodes and the
- * guest kernel's MADV_MIGRATE_NEXT_TOUCH.
+ * next-touch-bench: the cost of migrate-on-next-touch against the other
+ * ways of moving a buffer, per operation and as throughput against buffer
+ * size, run inside the guest.  Needs two NUMA nodes and the guest
+ * kernel's MADV_MIGRATE_NEXT_TOUCH.
  *
  * Buffers are populated on node 0 by the main thread (running on node 0)
  * and moved to node 1 by a worker thread running on node 1, with:
@@ -23,7 +24,10 @@
  *   cost,METHOD,PAGES,0,NS,0,1              (one operation, for the fits)
  *   fit,METHOD,0,0,BASE_NS,NS_PER_PAGE,0    (least squares over the costs)
  *
- *   next-touch-bench [MAX_MIB]   (largest buffer, default 256)
+ *   next-touch-bench [MAX_MIB]   (largest buffer, 1 to 4096, default 256)
+ *
+ * Exit code: 0, 1 if an operation failed, 2 on a usage error or without
+ * two nodes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +35,7 @@
 #include <numaif.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +43,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "guest-numa.h"
 
 #ifndef MADV_MIGRATE_NEXT_TOUCH
 #define MADV_MIGRATE_NEXT_TOUCH 80
@@ -47,16 +53,23 @@ static long psz;
 
 static double now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return (double)gn_now_ns();
 }
 
 static void die(const char *what)
 {
 	fprintf(stderr, "next-touch-bench: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+static void run_on_node(int node)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!gn_run_on_node(node, &err)) {
+		fprintf(stderr, "next-touch-bench: %s\n", err->message);
+		exit(1);
+	}
 }
 
 static char *map_on_node0(size_t len)
@@ -76,15 +89,9 @@ static char *map_on_node0(size_t len)
 static double moved_fraction(char *buf, size_t npages)
 {
 	size_t i, n = 0, step = npages > 4096 ? npages / 4096 : 1, seen = 0;
-	void *page;
-	int status;
 
-	for (i = 0; i < npages; i += step, seen++) {
-		page = buf + i * psz;
-		if (move_pages(0, 1, &page, NULL, &status, 0) == 0 &&
-		    status == 1)
-			n++;
-	}
+	for (i = 0; i < npages; i += step, seen++)
+		n += gn_page_node(0, buf + i * psz) == 1;
 	return (double)n / seen;
 }
 
@@ -123,8 +130,7 @@ static void *worker(void *arg)
 	double t0;
 	size_t i;
 
-	if (numa_run_on_node(1))
-		die("numa_run_on_node(1)");
+	run_on_node(1);
 	for (;;) {
 		pthread_barrier_wait(j->go);
 		if (!j->buf)
@@ -254,28 +260,32 @@ static double median_cost(double (*op)(size_t), size_t npages, int reps)
 	return t[reps / 2];
 }
 
-static double op_mark(size_t npages)
+/*
+ * Time one marking of a fresh node-0 buffer of @npages: the next-touch
+ * advice (@advice true) or mprotect(PROT_NONE).
+ */
+static double time_marking(size_t npages, bool advice)
 {
-	char *b = map_on_node0(npages * psz);
+	size_t len = npages * psz;
+	char *b = map_on_node0(len);
 	double t0 = now_ns(), t;
 
-	if (madvise(b, npages * psz, MADV_MIGRATE_NEXT_TOUCH))
-		die("madvise");
+	if (advice ? madvise(b, len, MADV_MIGRATE_NEXT_TOUCH) :
+		     mprotect(b, len, PROT_NONE))
+		die(advice ? "madvise" : "mprotect");
 	t = now_ns() - t0;
-	munmap(b, npages * psz);
+	munmap(b, len);
 	return t;
+}
+
+static double op_mark(size_t npages)
+{
+	return time_marking(npages, true);
 }
 
 static double op_mprotect(size_t npages)
 {
-	char *b = map_on_node0(npages * psz);
-	double t0 = now_ns(), t;
-
-	if (mprotect(b, npages * psz, PROT_NONE))
-		die("mprotect");
-	t = now_ns() - t0;
-	munmap(b, npages * psz);
-	return t;
+	return time_marking(npages, false);
 }
 
 /* The touch alone: the worker's time, without the marking. */
@@ -313,7 +323,7 @@ int main(int argc, char **argv)
 		{ "mark", op_mark }, { "mprotect", op_mprotect },
 		{ "touch", op_touch }, { "move_pages", op_move_pages },
 	};
-	size_t max_mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 256;
+	size_t max_mib;
 	struct sigaction sa = { .sa_sigaction = usernt_handler,
 				.sa_flags = SA_SIGINFO };
 	double x[16], y[16], moved, ns;
@@ -321,13 +331,26 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int c, i, m, reps;
 
-	psz = sysconf(_SC_PAGESIZE);
-	if (numa_available() < 0 || numa_max_node() < 1) {
+	if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
+		fprintf(argc == 2 ? stdout : stderr,
+			"usage: next-touch-bench [MAX_MIB]\n"
+			"Time next-touch, move_pages, mbind, a userspace "
+			"next-touch and memcpy\n"
+			"moving node-0 buffers of 4 KiB to MAX_MIB MiB "
+			"(default 256) to node 1; CSV.\n"
+			"example: next-touch-bench 64 >nt.csv\n");
+		return argc == 2 ? 0 : 2;
+	}
+	max_mib = argc == 2 ?
+		(size_t)gn_arg_long("next-touch-bench", "MAX_MIB", argv[1],
+				    1, 4096) : 256;
+	psz = (long)gn_page_size();
+	if (numa_available() < 0 || !gn_node_has_memory(0) ||
+	    !gn_node_has_memory(1)) {
 		fprintf(stderr, "next-touch-bench: needs two NUMA nodes\n");
 		return 2;
 	}
-	if (numa_run_on_node(0))
-		die("numa_run_on_node(0)");
+	run_on_node(0);
 	if (sigaction(SIGSEGV, &sa, NULL))
 		die("sigaction");
 	pthread_barrier_init(&go, NULL, 2);

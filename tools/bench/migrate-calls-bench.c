@@ -12,29 +12,28 @@
  * "ns" covers the system call(s) only: the page and node arrays of
  * move_pages(2) and the physical address table of migrate_ph_pages(2)
  * (one call per PAGE_SIZE/8 pages) are built before the clock starts.
- * Exit code: 0, 1 if a call failed or a move was incomplete, 2 on a usage
- * error.
+ * Exit code: 0, 1 if a call failed or a move was incomplete (or the
+ * kernel lacks the calls), 2 on a usage error.
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
 #include <getopt.h>
-#include <time.h>
-#include "pm-tool.h"
+#include <limits.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "guest-numa.h"
+#include "page-migrate.h"
 
 enum method { VIRT, PH, MOVE_PAGES, NR_METHODS };
 static const char *const method_names[NR_METHODS] = {
     "migrate_virt_addr_range", "migrate_ph_pages", "move_pages",
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(int rc)
 {
@@ -52,29 +51,31 @@ static void usage(int rc)
  */
 static uint64_t move_once(enum method m, char *buf, size_t npages, int node,
                           void **pages, int *nodes, int *status,
-                          phaddr_t *table)
+                          phaddr_t *table, GnPageTable *pagemap)
 {
-    size_t psz = (size_t)numa_pagesize(), max = migrate_ph_pages_max();
+    size_t psz = gn_page_size(), max = migrate_ph_pages_max();
     struct page_migrate_stats st;
     uint64_t t0, ns = 0;
     size_t i, done, n;
 
     switch (m) {
     case VIRT:
-        t0 = now_ns();
+        t0 = gn_now_ns();
         if (migrate_virt_addr_range(buf, npages * psz, node, &st, 0))
             return 0;
-        ns = now_ns() - t0;
+        ns = gn_now_ns() - t0;
         break;
     case PH:
+        if (!gn_pagemap_pfns(pagemap, buf, npages, table, NULL))
+            return 0;
         for (i = 0; i < npages; i++)
-            table[i] = page_migrate_phaddr(0, buf + i * psz);
+            table[i] *= psz;
         for (done = 0; done < npages; done += n) {
             n = npages - done < max ? npages - done : max;
-            t0 = now_ns();
+            t0 = gn_now_ns();
             if (migrate_ph_pages(table + done, n, node, &st, 0))
                 return 0;
-            ns += now_ns() - t0;
+            ns += gn_now_ns() - t0;
         }
         break;
     case MOVE_PAGES:
@@ -82,11 +83,11 @@ static uint64_t move_once(enum method m, char *buf, size_t npages, int node,
             pages[i] = buf + i * psz;
             nodes[i] = node;
         }
-        t0 = now_ns();
+        t0 = gn_now_ns();
         if (numa_move_pages(0, (unsigned long)npages, pages, nodes, status,
                             MPOL_MF_MOVE))
             return 0;
-        ns = now_ns() - t0;
+        ns = gn_now_ns() - t0;
         break;
     default:
         return 0;
@@ -105,7 +106,10 @@ int main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    size_t psz = (size_t)numa_pagesize(), bytes, npages, maxpages, on;
+    const char *prog = "migrate-calls-bench";
+    size_t psz = gn_page_size(), bytes, npages, maxpages, on;
+    g_autoptr(GnPageTable) pagemap = NULL;
+    g_autoptr(GError) err = NULL;
     long reps = 5, maxbytes = 64L << 20, r;
     int from = 0, to = -1, c, rc = 0, want[NR_METHODS] = { 0 }, any = 0;
     int *nodes, *status, m, dst;
@@ -116,10 +120,18 @@ int main(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "f:t:r:b:m:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'f': from = (int)pm_parse_long("migrate-calls-bench", "node", optarg, 0, INT_MAX); break;
-        case 't': to = (int)pm_parse_long("migrate-calls-bench", "node", optarg, 0, INT_MAX); break;
-        case 'r': reps = pm_parse_long("migrate-calls-bench", "reps", optarg, 1, 1000); break;
-        case 'b': maxbytes = pm_parse_long("migrate-calls-bench", "size", optarg, 4096, 1L << 32); break;
+        case 'f':
+            from = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            break;
+        case 't':
+            to = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            break;
+        case 'r':
+            reps = gn_arg_long(prog, "reps", optarg, 1, 1000);
+            break;
+        case 'b':
+            maxbytes = gn_arg_long(prog, "size", optarg, 4096, 1L << 32);
+            break;
         case 'm':
             for (m = 0; m < NR_METHODS; m++)
                 if (!strcmp(optarg, method_names[m]))
@@ -134,14 +146,24 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage(2);
-    pm_check_node("migrate-calls-bench", from);
+    if (!any)
+        for (m = 0; m < NR_METHODS; m++)
+            want[m] = 1;
+    if (want[VIRT] || want[PH])
+        page_migrate_require(prog);
+    gn_numa_check(prog, from);
     if (to < 0)
-        to = pm_other_node(from);
+        to = gn_other_node(from);
     if (to < 0) {
-        fprintf(stderr, "migrate-calls-bench: needs two NUMA nodes\n");
+        fprintf(stderr, "%s: needs two NUMA nodes\n", prog);
         return 1;
     }
-    pm_check_node("migrate-calls-bench", to);
+    gn_numa_check(prog, to);
+    pagemap = gn_pagemap_open(0, &err);
+    if (!pagemap) {
+        fprintf(stderr, "%s: %s\n", prog, err->message);
+        return 1;
+    }
     if (!any)
         for (m = 0; m < NR_METHODS; m++)
             want[m] = 1;
@@ -160,27 +182,27 @@ int main(int argc, char **argv)
         for (m = 0; m < NR_METHODS; m++) {
             if (!want[m])
                 continue;
-            buf = pm_alloc_on(npages, from);
+            buf = gn_buffer_alloc_on(npages, from);
             if (!buf) {
-                fprintf(stderr, "migrate-calls-bench: no memory for %zu bytes\n", bytes);
+                fprintf(stderr, "%s: no memory for %zu bytes\n", prog, bytes);
                 return 1;
             }
             for (r = 0; r < 2 * reps; r++) {
                 dst = r & 1 ? from : to;
                 ns = move_once((enum method)m, buf, npages, dst, pages, nodes,
-                               status, table);
-                on = pm_pages_on(0, buf, npages > 64 ? 64 : npages, dst);
+                               status, table, pagemap);
+                on = gn_pages_on_node(0, buf, npages > 64 ? 64 : npages, dst);
                 if (!ns || on != (npages > 64 ? 64 : npages)) {
-                    fprintf(stderr, "migrate-calls-bench: %s of %zu bytes to "
-                            "node %d: %s\n", method_names[m], bytes, dst,
+                    fprintf(stderr, "%s: %s of %zu bytes to "
+                            "node %d: %s\n", prog, method_names[m], bytes, dst,
                             ns ? "pages not moved" : strerror(errno));
                     rc = 1;
                 }
                 printf("%s,%zu,%zu,%ld,%llu,%zu\n", method_names[m], bytes,
                        npages, r, (unsigned long long)ns, on);
             }
-            if (!pm_intact(buf, npages)) {
-                fprintf(stderr, "migrate-calls-bench: %s corrupted the buffer\n",
+            if (!gn_buffer_intact(buf, npages)) {
+                fprintf(stderr, "%s: %s corrupted the buffer\n", prog,
                         method_names[m]);
                 rc = 1;
             }
