@@ -27,7 +27,9 @@ step "Which guest RAM is hot?  The Scalable Node Controller counts touches"
 qmp '{"execute": "snc-control", "arguments": {"action": "start"}}' >/dev/null
 qmp_wait_event SNC_PERIOD_END | jq -Mc .data
 qmp '{"execute": "query-snc-counters", "arguments": {"top": 5}}' |
-    jq -Mr '.return | "   \(.zones) zones of \(."zone-size" / 1024) KiB; hottest for node 0:",
+    jq -Mr '.return[0] |
+            "   \(.zones) zones of \(."zone-size" / 1024) KiB;" +
+            " hottest for node 0:",
              (.nodes[0].top[] | "   zone \(.zone) at \(.addr / 1048576) MiB: \(.count) touches")'
 echo "   (the guest's loop runs from 1 to 100 MiB)"
 qmp '{"execute": "snc-control", "arguments": {"action": "stop"}}' >/dev/null
