@@ -41,23 +41,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SNC_VENDOR      0x1234
-#define SNC_DEVICE      0x534e
-#define SNC_ID          0x30434e53
+#include "snc_regs.h"
 
-#define REG_ID          0x000
-#define REG_CAPS        0x008
-#define REG_NR_ZONES    0x010
-#define REG_NR_NODES    0x014
-#define REG_ZONE_SHIFT  0x018
-#define REG_CONTROL     0x040
-#define REG_PERIOD_MS   0x044
-#define REG_SAMPLE_US   0x04c
-#define REG_TOTAL       0x068
-
-#define CTL_START       0x1
-#define CTL_STOP        0x2
-#define CTL_SNAPSHOT    0x4
+/* Short names for the register map's (hw/mem/snc_regs.h) */
+#define SNC_VENDOR      SNC_PCI_VENDOR_ID
+#define SNC_DEVICE      SNC_PCI_DEVICE_ID
+#define REG_ID          SNC_REG_ID
+#define REG_CAPS        SNC_REG_CAPS
+#define REG_NR_ZONES    SNC_REG_NR_ZONES
+#define REG_NR_NODES    SNC_REG_NR_NODES
+#define REG_ZONE_SHIFT  SNC_REG_ZONE_SHIFT
+#define REG_CONTROL     SNC_REG_CONTROL
+#define REG_PERIOD_MS   SNC_REG_PERIOD_MS
+#define REG_SAMPLE_US   SNC_REG_SAMPLE_US
+#define REG_TOTAL       SNC_REG_TOTAL
+#define CTL_START       SNC_CONTROL_START
+#define CTL_STOP        SNC_CONTROL_STOP
+#define CTL_SNAPSHOT    SNC_CONTROL_SNAPSHOT
 
 #define PAGE            4096UL
 #define HUGE            (2UL << 20)
