@@ -274,12 +274,14 @@ static void snc_arm_period(SNCState *s)
 static void snc_emit_event(SNCState *s, uint64_t total)
 {
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    g_autofree char *path = NULL;
 
     if (s->last_event && now - s->last_event < SNC_EVENT_INTERVAL_MS) {
         s->missed_events++;
         return;
     }
-    qapi_event_send_snc_period_end(s->seq, s->period_ns, total,
+    path = object_get_canonical_path(OBJECT(s));
+    qapi_event_send_snc_period_end(path, s->seq, s->period_ns, total,
                                    s->missed_events);
     s->last_event = now;
     s->missed_events = 0;

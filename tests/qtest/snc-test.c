@@ -581,6 +581,8 @@ static void test_period_event(void)
                              " 'arguments': {'action': 'start'}}");
     ev = qtest_qmp_eventwait_ref(s->qts, "SNC_PERIOD_END");
     data = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(data, "qom-path"), ==,
+                    "/machine/peripheral/snc0");
     g_assert_cmpuint(qdict_uint(data, "sequence"), ==, 1);
     g_assert_cmpuint(qdict_uint(data, "total"), >, 0);
     qobject_unref(ev);
