@@ -972,6 +972,49 @@ static void test_save_restore(void)
     unlink(path);
 }
 
+/*
+ * A system reset stops counting and clears the interrupt state and
+ * HOT_ADDR; the configuration and the last snapshot survive it.  The
+ * guest is paused, so the firmware does not run again: the test maps
+ * the BARs itself after the reset.
+ */
+static void test_system_reset(void)
+{
+    SNC *s = snc_init("tcg", 0, NULL);
+    uint64_t seq, matrix0;
+
+    wr32(s, SNC_REG_INTR_ENABLE, SNC_INTR_PERIOD_END);
+    wr32(s, SNC_REG_HOT_ADDR, 5);
+    count_for(s, SNC_CONTROL_MODE_REMOTE, 100);
+    hmp_pause(s);
+    seq = rd64(s, SNC_REG_SEQ);
+    matrix0 = counter(s, NODE1_FIRST, 0);
+    g_assert_cmpuint(matrix0, >, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS), ==, SNC_INTR_PERIOD_END);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(s->qts, "RESET");
+    g_free(s->dev);
+    qpci_free_pc(s->bus);
+    snc_attach(s);
+
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, SNC_STATUS_SNAPSHOT);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_ENABLE), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==, MODE(REMOTE));
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 1000);
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), ==, seq);
+    g_assert_cmpuint(counter(s, NODE1_FIRST, 0), ==, matrix0);
+
+    /* The reset released the TLB observer: counting starts again. */
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-control',"
+                             " 'arguments': {'action': 'start'}}");
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS) & SNC_STATUS_RUNNING, ==,
+                    SNC_STATUS_RUNNING);
+    snc_free(s);
+}
+
 /* Save @src's state to a new file; returns its "file:" URI. */
 static char *save_state(SNC *src, char **path)
 {
@@ -1168,6 +1211,7 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/qmp/device-argument", test_qmp_device_arg);
     qtest_add_func("/snc/qmp/no-device", test_qmp_no_device);
     qtest_add_func("/snc/device/errors", test_device_errors);
+    qtest_add_func("/snc/device/system-reset", test_system_reset);
     qtest_add_func("/snc/migration/save-restore", test_save_restore);
     qtest_add_func("/snc/migration/period-timer", test_restore_period_timer);
     qtest_add_func("/snc/migration/load-stops-running",
