@@ -85,6 +85,7 @@ run_page_migrate_tools() {
         "$top"/build/guest-kernel/tools/*
 }
 
+suite snc-regs "$top/scripts/check-snc-regs.py"
 suite qtest-host run_host_qtests
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4

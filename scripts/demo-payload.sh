@@ -19,7 +19,18 @@ echo "it writes to every page from 1 MiB to 100 MiB, over and over."
     -device snc,id=snc0,period-ms=1000 \
     -qmp "unix:$sock,server=on,wait=off" -daemonize -pidfile /tmp/demo.pid
 qmp_open "$sock"
-sleep 3
+# The guest's loop has reached 100 MiB once the first byte of the page
+# below it is nonzero; the firmware alone can take a while under TCG.
+tries=0
+until qmp_hmp "xp /1bx $((100 * MiB - 4096))" |
+        grep -q ': 0x\(0[1-9a-f]\|[1-9a-f]\)'; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 300 ]; then
+        echo "the guest's loop did not start within 5 minutes" >&2
+        exit 1
+    fi
+    sleep 1
+done
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -27,7 +38,9 @@ step "Which guest RAM is hot?  The Scalable Node Controller counts touches"
 qmp '{"execute": "snc-control", "arguments": {"action": "start"}}' >/dev/null
 qmp_wait_event SNC_PERIOD_END | jq -Mc .data
 qmp '{"execute": "query-snc-counters", "arguments": {"top": 5}}' |
-    jq -Mr '.return | "   \(.zones) zones of \(."zone-size" / 1024) KiB; hottest for node 0:",
+    jq -Mr '.return[0] |
+            "   \(.zones) zones of \(."zone-size" / 1024) KiB;" +
+            " hottest for node 0:",
              (.nodes[0].top[] | "   zone \(.zone) at \(.addr / 1048576) MiB: \(.count) touches")'
 echo "   (the guest's loop runs from 1 to 100 MiB)"
 qmp '{"execute": "snc-control", "arguments": {"action": "stop"}}' >/dev/null

@@ -23,8 +23,8 @@ qmp() {
     echo "$1" >&3
     while read -r line <&4; do
         case $line in
-        *'"event"'*) echo "$line" >>"$QMP_EVENTS" ;;
-        *) echo "$line"; return 0 ;;
+        *'"event"'*) printf '%s\n' "$line" >>"$QMP_EVENTS" ;;
+        *) printf '%s\n' "$line"; return 0 ;;
         esac
     done
     return 1
@@ -38,7 +38,7 @@ qmp_wait_event() {
     fi
     while read -r line <&4; do
         case $line in
-        *"\"$1\""*) echo "$line"; return 0 ;;
+        *"\"$1\""*) printf '%s\n' "$line"; return 0 ;;
         esac
     done
     return 1

@@ -194,9 +194,14 @@ hwaddr guest_ram_end(void)
     return w.ram_end;
 }
 
-GuestRamRange *guest_ram_range_new(hwaddr addr, uint64_t size,
-                                   const char *arg_addr,
-                                   const char *arg_size, Error **errp)
+/*
+ * The common part of guest_ram_range_new() and guest_ram_range_visible():
+ * with @whole, backends are claimed whole and pieces widened to host
+ * pages, as moving host memory needs.
+ */
+static GuestRamRange *range_new(hwaddr addr, uint64_t size,
+                                const char *arg_addr, const char *arg_size,
+                                bool whole, Error **errp)
 {
     uint64_t host_page = qemu_real_host_page_size();
     RangeWalk w = { .start = addr, .end = addr + size };
@@ -237,8 +242,10 @@ GuestRamRange *guest_ram_range_new(hwaddr addr, uint64_t size,
         return NULL;
     }
 
-    claim_whole_memdevs(w.pieces);
-    widen_to_host_pages(w.pieces);
+    if (whole) {
+        claim_whole_memdevs(w.pieces);
+        widen_to_host_pages(w.pieces);
+    }
 
     range = g_new0(GuestRamRange, 1);
     range->addr = addr;
@@ -254,6 +261,19 @@ GuestRamRange *guest_ram_range_new(hwaddr addr, uint64_t size,
     range->ram_bytes = w.ram_bytes;
     range->skipped_bytes = size - w.ram_bytes;
     return range;
+}
+
+GuestRamRange *guest_ram_range_new(hwaddr addr, uint64_t size,
+                                   const char *arg_addr,
+                                   const char *arg_size, Error **errp)
+{
+    return range_new(addr, size, arg_addr, arg_size, true, errp);
+}
+
+GuestRamRange *guest_ram_range_visible(hwaddr addr, uint64_t size,
+                                       Error **errp)
+{
+    return range_new(addr, size, "addr", "size", false, errp);
 }
 
 void guest_ram_range_free(GuestRamRange *range)

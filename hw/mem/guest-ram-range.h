@@ -59,6 +59,19 @@ GuestRamRange *guest_ram_range_new(hwaddr addr, uint64_t size,
                                    const char *arg_addr,
                                    const char *arg_size, Error **errp);
 
+/*
+ * guest_ram_range_visible: like guest_ram_range_new(), but the pieces
+ * are exactly the guest RAM that the guest sees in the range, in
+ * guest-physical order: no backend is claimed whole and no piece is
+ * widened to host pages.  For callers that attribute guest accesses to
+ * RAM rather than move host memory.  Error messages name the arguments
+ * 'addr' and 'size'.
+ *
+ * Called with the BQL held.
+ */
+GuestRamRange *guest_ram_range_visible(hwaddr addr, uint64_t size,
+                                       Error **errp);
+
 /* guest_ram_end: the guest-physical address just past the highest RAM. */
 hwaddr guest_ram_end(void);
 

@@ -65,27 +65,16 @@ static SncNodeCounters *node_counters(SNCState *s, uint32_t node,
     return nc;
 }
 
-SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
-                                    Error **errp)
+static SncCounters *snc_counters(SNCState *s, bool has_top, uint32_t top)
 {
-    SNCState *s = snc_find(errp);
-    SncCounters *info;
+    SncCounters *info = g_new0(SncCounters, 1);
     SncNodeCountersList **nodes_tail;
     uint32List **src_tail;
     intList **home_tail;
     uint32_t i;
 
-    if (!s) {
-        return NULL;
-    }
-    if (has_top && (top == 0 || top > s->nr_zones)) {
-        error_setg(errp, "'top' must be from 1 to %u (the number of zones),"
-                   " not %u", s->nr_zones, top);
-        return NULL;
-    }
-
-    info = g_new0(SncCounters, 1);
-    info->id = object_get_canonical_path(OBJECT(s));
+    info->qom_path = object_get_canonical_path(OBJECT(s));
+    info->id = g_strdup(DEVICE(s)->id);
     info->available = s->available;
     if (!s->available) {
         info->unavailable_reason = g_strdup(snc_unavailable_reason());
@@ -118,14 +107,34 @@ SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
     return info;
 }
 
-void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
+SncCountersList *qmp_query_snc_counters(bool has_top, uint32_t top,
+                                        Error **errp)
+{
+    g_autoptr(GSList) devices = NULL;
+    SncCountersList *list = NULL, **tail = &list;
+    GSList *d;
+
+    if (has_top && (top == 0 || top > SNC_MAX_ZONES)) {
+        error_setg(errp, "'top' must be from 1 to %u, not %u",
+                   SNC_MAX_ZONES, top);
+        return NULL;
+    }
+    devices = snc_list();
+    for (d = devices; d; d = d->next) {
+        QAPI_LIST_APPEND(tail, snc_counters(SNC(d->data), has_top, top));
+    }
+    return list;
+}
+
+void qmp_snc_configure(const char *device,
+                       bool has_mode, SncMode mode, bool has_exact,
                        bool exact,
                        bool has_source_nodes, uint32List *source_nodes,
                        bool has_period_ms, uint32_t period_ms,
                        bool has_sample_interval_us,
                        uint32_t sample_interval_us, Error **errp)
 {
-    SNCState *s = snc_find(errp);
+    SNCState *s = snc_find(device, errp);
     uint32_t filter = 0;
     uint32List *n;
 
@@ -142,7 +151,7 @@ void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
         }
         filter |= BIT(n->value);
     }
-    if ((has_period_ms && !snc_check_period(period_ms, errp)) ||
+    if ((has_period_ms && !snc_check_period(s, period_ms, errp)) ||
         (has_sample_interval_us &&
          !snc_check_sample_interval(sample_interval_us, errp))) {
         return;
@@ -165,9 +174,9 @@ void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
     }
 }
 
-void qmp_snc_control(SncAction action, Error **errp)
+void qmp_snc_control(const char *device, SncAction action, Error **errp)
 {
-    SNCState *s = snc_find(errp);
+    SNCState *s = snc_find(device, errp);
 
     if (!s) {
         return;

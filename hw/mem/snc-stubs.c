@@ -10,14 +10,15 @@
 #include "qapi/error.h"
 #include "qapi/qapi-commands-snc.h"
 
-SncCounters *qmp_query_snc_counters(bool has_top, uint32_t top,
-                                    Error **errp)
+/* No device can exist: the list is empty, as a query's answer. */
+SncCountersList *qmp_query_snc_counters(bool has_top, uint32_t top,
+                                        Error **errp)
 {
-    error_setg(errp, "Scalable Node Controller support is not compiled in");
     return NULL;
 }
 
-void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
+void qmp_snc_configure(const char *device,
+                       bool has_mode, SncMode mode, bool has_exact,
                        bool exact,
                        bool has_source_nodes, uint32List *source_nodes,
                        bool has_period_ms, uint32_t period_ms,
@@ -27,7 +28,7 @@ void qmp_snc_configure(bool has_mode, SncMode mode, bool has_exact,
     error_setg(errp, "Scalable Node Controller support is not compiled in");
 }
 
-void qmp_snc_control(SncAction action, Error **errp)
+void qmp_snc_control(const char *device, SncAction action, Error **errp)
 {
     error_setg(errp, "Scalable Node Controller support is not compiled in");
 }

@@ -5,66 +5,31 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * A PCI device, at most one per machine, modelled on the node
- * controller of the 2004 page-migration service and on the Intel E8870
- * SNC's hot-page counters.  Guest RAM, in guest-physical order from
- * address 0, is cut into NR_ZONES equal zones of 2^ZONE_SHIFT bytes
- * (NR_ZONES * zone size >= the end of guest RAM at realize).  Holes
- * (the PCI hole, ROM) lie inside zones that simply never count.  Each
- * counter counts the touches of one zone from one source node, the
+ * A PCI device, at most one per machine, that counts how often guest
+ * NUMA nodes touch guest RAM: per-zone, per-source-node hot-page
+ * counters read through an address/data register pair or a mapped
+ * counter matrix.  Guest RAM, in guest-physical order from address 0,
+ * is cut into NR_ZONES equal zones of 2^ZONE_SHIFT bytes (NR_ZONES *
+ * zone size >= the end of guest RAM at realize).  Only the RAM of the
+ * machine's NUMA nodes counts, as guest_ram_range_visible() reports it:
+ * holes (the PCI hole), ROM and device RAM inside a zone never count,
+ * and a zone without node RAM (home node SNC_NO_NODE) never counts.
+ * Each counter counts the touches of one zone from one source node, the
  * guest NUMA node of the touching vCPU.
  *
  * Under TCG a touch is a TLB fill of a guest RAM page; the device
  * flushes every vCPU's TLB each SAMPLE_US microseconds, so that fills
  * sample how often pages are used; in exact mode every data access to a
  * counted page fills the TLB again, so every load and store counts.
- * Other accelerators give no touch
- * information: CAPS.COUNTING is 0, STATUS.UNAVAILABLE is 1, start is
- * refused and every counter stays 0.
+ * Other accelerators give no touch information: CAPS.COUNTING is 0,
+ * STATUS.UNAVAILABLE is 1, start is refused and every counter stays 0.
  *
- * BAR0, registers (4 KiB, little-endian; 64-bit registers may be read
- * as one 8-byte access or as two 4-byte halves):
- *
- *   0x000 ID           RO 32  0x30434e53 ("SNC0")
- *   0x004 VERSION      RO 32  0x00010000 (1.0)
- *   0x008 CAPS         RO 32  bit 0 COUNTING: touches can be counted,
- *                             bit 1 EXACT: exact mode is available
- *   0x00c STATUS       RO 32  bit 0 RUNNING, bit 1 UNAVAILABLE,
- *                             bit 2 SNAPSHOT (a period has ended)
- *   0x010 NR_ZONES     RO 32  number of zones (power of two)
- *   0x014 NR_NODES     RO 32  number of source nodes
- *   0x018 ZONE_SHIFT   RO 32  log2 of the zone size
- *   0x020 ZONE_BASE    RO 64  guest-physical address of zone 0 (0)
- *   0x040 CONTROL      RW 32  write: bit 0 START, bit 1 STOP, bit 2
- *                             SNAPSHOT (at most one of them), bits 5:4
- *                             MODE (0 all, 1 remote, 2 track-max),
- *                             bit 8 EXACT (count every data access);
- *                             read: MODE and EXACT
- *   0x044 PERIOD_MS    RW 32  period length, 0 = periods end on
- *                             request only, at most 2400000
- *   0x048 NODE_FILTER  RW 32  bitmap of counted source nodes, 0 = all
- *   0x04c SAMPLE_US    RW 32  TLB flush interval, 100 to 1000000
- *   0x050 INTR_STATUS  RW1C   bit 0 PERIOD_END
- *   0x054 INTR_ENABLE  RW 32  bit 0 PERIOD_END
- *   0x058 SEQ          RO 64  number of the snapshot's period
- *   0x060 PERIOD_NS    RO 64  length of the snapshot's period
- *   0x068 TOTAL        RO 64  touches counted since START
- *   0x080 HOT_ADDR     RW 32  counter index, zone * NR_NODES + node
- *   0x088 HOT_DATA     RO 64  snapshot counter at HOT_ADDR; HOT_ADDR
- *                             advances (wrapping to 0) after an 8-byte
- *                             read or a read of the upper half
- *   0x800-0xfff               reserved for a request mailbox (v2)
- *
- * BAR2, the snapshot (read-only): u64 counter[NR_ZONES][NR_NODES],
- * then u8 home_node[NR_ZONES] (0xff: no RAM in the zone).
- *
- * Bad accesses (unknown or reserved offsets, wrong sizes, unaligned
- * accesses, writes to read-only registers, out-of-range values) are
- * logged with LOG_GUEST_ERROR and ignored; reads return 0.
+ * The register map is in snc_regs.h, shared with the guest programs.
  * docs/design/snc.md describes the device in full.
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
 #include "qemu/timer.h"
@@ -85,51 +50,41 @@
 #include "guest-ram-range.h"
 #include "trace.h"
 
-#define SNC_ID                  0x30434e53      /* "SNC0" */
-#define SNC_VERSION             0x00010000
-
-#define REG_ID                  0x000
-#define REG_VERSION             0x004
-#define REG_CAPS                0x008
-#define REG_STATUS              0x00c
-#define REG_NR_ZONES            0x010
-#define REG_NR_NODES            0x014
-#define REG_ZONE_SHIFT          0x018
-#define REG_ZONE_BASE           0x020
-#define REG_CONTROL             0x040
-#define REG_PERIOD_MS           0x044
-#define REG_NODE_FILTER         0x048
-#define REG_SAMPLE_US           0x04c
-#define REG_INTR_STATUS         0x050
-#define REG_INTR_ENABLE         0x054
-#define REG_SEQ                 0x058
-#define REG_PERIOD_NS           0x060
-#define REG_TOTAL               0x068
-#define REG_HOT_ADDR            0x080
-#define REG_HOT_DATA            0x088
-#define REGS_SIZE               0x1000
-
-#define CAPS_COUNTING           BIT(0)
-#define CAPS_EXACT              BIT(1)
-#define STATUS_RUNNING          BIT(0)
-#define STATUS_UNAVAILABLE      BIT(1)
-#define STATUS_SNAPSHOT         BIT(2)
-#define CONTROL_START           BIT(0)
-#define CONTROL_STOP            BIT(1)
-#define CONTROL_SNAPSHOT        BIT(2)
-#define CONTROL_MODE_SHIFT      4
-#define CONTROL_MODE_MASK       (3 << CONTROL_MODE_SHIFT)
-#define CONTROL_EXACT           BIT(8)
-#define CONTROL_VALID           (CONTROL_START | CONTROL_STOP | \
-                                 CONTROL_SNAPSHOT | CONTROL_MODE_MASK | \
-                                 CONTROL_EXACT)
-#define INTR_PERIOD_END         BIT(0)
-
 #define SNC_EVENT_INTERVAL_MS   1000
+
+/* CONTROL.MODE carries QMP's SncMode as it is. */
+QEMU_BUILD_BUG_ON(SNC_MODE_ALL != SNC_CONTROL_MODE_ALL ||
+                  SNC_MODE_REMOTE != SNC_CONTROL_MODE_REMOTE ||
+                  SNC_MODE_TRACK_MAX != SNC_CONTROL_MODE_TRACK_MAX);
 
 /* Counting, on vCPU threads */
 
-/* Returns true, in exact mode, to see every data access to the page. */
+/* Whether @paddr is node RAM.  Under RCU, which the fill path holds. */
+static bool snc_is_node_ram(SNCState *s, hwaddr paddr)
+{
+    SNCRamMap *map = qatomic_rcu_read(&s->ram_map);
+    unsigned lo = 0, hi = map->nr_runs;
+
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+
+        if (paddr >= map->runs[mid].end) {
+            lo = mid + 1;
+        } else if (paddr < map->runs[mid].start) {
+            hi = mid;
+        } else {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The observer of RAM TLB fills, on vCPU threads.  The fill path calls
+ * it for any RAM, ROM included: only node RAM in a zone with a home
+ * node counts.  Returns true, in exact mode, to see every data access
+ * to the page.
+ */
 static bool snc_ram_fill(CPUState *cpu, hwaddr paddr, void *opaque)
 {
     SNCState *s = opaque;
@@ -137,7 +92,8 @@ static bool snc_ram_fill(CPUState *cpu, hwaddr paddr, void *opaque)
     unsigned node;
 
     if (!qatomic_read(&s->running) || zone >= s->nr_zones ||
-        cpu->cpu_index >= s->nr_cpu_node) {
+        cpu->cpu_index >= s->nr_cpu_node || s->home[zone] == SNC_NO_NODE ||
+        !snc_is_node_ram(s, paddr)) {
         return false;
     }
     node = s->cpu_node[cpu->cpu_index];
@@ -184,50 +140,69 @@ static void snc_sample(void *opaque)
 
 /* Geometry */
 
-typedef struct HomeWalk {
-    SNCState *s;
-    MachineState *ms;
-} HomeWalk;
-
-static unsigned snc_node_of_ram(MachineState *ms, const MemoryRegion *mr)
+/* The NUMA node whose memory backend is @memdev, or SNC_NO_NODE. */
+static unsigned snc_node_of_memdev(MachineState *ms, HostMemoryBackend *memdev)
 {
-    Object *owner = mr->owner;
     int i;
 
+    if (!memdev) {
+        return SNC_NO_NODE;
+    }
     if (!ms->numa_state || ms->numa_state->num_nodes == 0) {
-        return 0;
+        /* Without -numa, the machine's own RAM is node 0. */
+        return OBJECT(memdev) == OBJECT(ms->memdev) ? 0 : SNC_NO_NODE;
     }
     for (i = 0; i < ms->numa_state->num_nodes; i++) {
-        HostMemoryBackend *be = ms->numa_state->nodes[i].node_memdev;
-
-        if (be && OBJECT(be) == owner) {
+        if (ms->numa_state->nodes[i].node_memdev == memdev) {
             return i;
         }
     }
     return SNC_NO_NODE;
 }
 
-static bool snc_home_cb(Int128 start, Int128 len, const MemoryRegion *mr,
-                        hwaddr offset_in_region, void *opaque)
+/*
+ * The home node of every zone and the runs of node RAM, from the one
+ * guest-RAM walker.  Device RAM (RAM not owned by a node's backend) has
+ * no home and is left out of the runs, as the walker leaves out ROM,
+ * RAM devices and MMIO.
+ */
+static void snc_update_ram(SNCState *s, MachineState *ms)
 {
-    HomeWalk *w = opaque;
-    SNCState *s = w->s;
-    uint64_t first = int128_get64(start) >> s->zone_shift;
-    uint64_t last = (int128_get64(start) + int128_get64(len) - 1)
-                    >> s->zone_shift;
-    unsigned node;
-    uint64_t z;
+    uint64_t zones_end = (uint64_t)s->nr_zones << s->zone_shift;
+    g_autoptr(GuestRamRange) range = NULL;
+    SNCRamMap *map, *old;
+    unsigned i;
 
-    if (!mr->ram || mr->readonly || mr->ram_device || !mr->ram_block) {
-        return false;
-    }
-    node = snc_node_of_ram(w->ms, mr);
-    for (z = first; z <= last && z < s->nr_zones; z++) {
-        if (s->home[z] == SNC_NO_NODE) {
-            s->home[z] = node;
+    memset(s->home, SNC_NO_NODE, s->nr_zones);
+    range = guest_ram_range_visible(0, zones_end, NULL);
+    map = g_malloc0(sizeof(*map) +
+                    (range ? range->nr_pieces : 0) * sizeof(SNCRamRun));
+    for (i = 0; range && i < range->nr_pieces; i++) {
+        const GuestRamPiece *p = &range->pieces[i];
+        unsigned node = snc_node_of_memdev(ms, p->memdev);
+        uint64_t z;
+
+        if (node == SNC_NO_NODE) {
+            continue;
+        }
+        for (z = p->gpa >> s->zone_shift;
+             z <= (p->gpa + p->size - 1) >> s->zone_shift; z++) {
+            if (s->home[z] == SNC_NO_NODE) {
+                s->home[z] = node;
+            }
+        }
+        if (map->nr_runs && map->runs[map->nr_runs - 1].end == p->gpa) {
+            map->runs[map->nr_runs - 1].end = p->gpa + p->size;
+        } else {
+            map->runs[map->nr_runs++] = (SNCRamRun) {
+                .start = p->gpa, .end = p->gpa + p->size,
+            };
         }
     }
-    return first >= s->nr_zones;
+    old = qatomic_xchg(&s->ram_map, map);
+    if (old) {
+        g_free_rcu(old, rcu);
+    }
 }
 
 /* The home node of every zone, and the node of every vCPU.  BQL held. */
@@ -235,17 +210,11 @@ static void snc_update_topology(SNCState *s)
 {
     MachineState *ms = MACHINE(qdev_get_machine());
     MachineClass *mc = MACHINE_GET_CLASS(ms);
-    HomeWalk w = { .s = s, .ms = ms };
     const CPUArchIdList *ids;
     CPUState *cpu;
     int i;
 
-    memset(s->home, SNC_NO_NODE, s->nr_zones);
-    WITH_RCU_READ_LOCK_GUARD() {
-        flatview_for_each_range(
-            address_space_to_flatview(&address_space_memory),
-            snc_home_cb, &w);
-    }
+    snc_update_ram(s, ms);
 
     memset(s->cpu_node, SNC_NO_NODE, s->nr_cpu_node);
     if (s->nr_nodes == 1 || !mc->possible_cpu_arch_ids) {
@@ -305,12 +274,14 @@ static void snc_arm_period(SNCState *s)
 static void snc_emit_event(SNCState *s, uint64_t total)
 {
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    g_autofree char *path = NULL;
 
     if (s->last_event && now - s->last_event < SNC_EVENT_INTERVAL_MS) {
         s->missed_events++;
         return;
     }
-    qapi_event_send_snc_period_end(s->seq, s->period_ns, total,
+    path = object_get_canonical_path(OBJECT(s));
+    qapi_event_send_snc_period_end(path, s->seq, s->period_ns, total,
                                    s->missed_events);
     s->last_event = now;
     s->missed_events = 0;
@@ -338,7 +309,7 @@ void snc_snapshot(SNCState *s)
     s->seq++;
     s->period_ns = now - s->period_start;
     s->period_start = now;
-    s->intr_status |= INTR_PERIOD_END;
+    s->intr_status |= SNC_INTR_PERIOD_END;
     trace_snc_snapshot(s->seq, s->period_ns, total);
     snc_update_irq(s);
     snc_emit_event(s, total);
@@ -355,8 +326,9 @@ bool snc_start(SNCState *s, Error **errp)
     const char *reason = snc_unavailable_reason();
 
     if (reason) {
-        error_setg(errp, "%s: %s", object_get_canonical_path(OBJECT(s)),
-                   reason);
+        g_autofree char *path = object_get_canonical_path(OBJECT(s));
+
+        error_setg(errp, "%s: %s", path, reason);
         return false;
     }
     snc_stop(s);
@@ -368,8 +340,9 @@ bool snc_start(SNCState *s, Error **errp)
     s->total_done = 0;
     s->period_start = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     if (!tlb_set_ram_fill_observer(snc_ram_fill, s)) {
-        error_setg(errp, "%s: another device observes TLB fills",
-                   object_get_canonical_path(OBJECT(s)));
+        g_autofree char *path = object_get_canonical_path(OBJECT(s));
+
+        error_setg(errp, "%s: another device observes TLB fills", path);
         return false;
     }
     qatomic_set(&s->running, true);
@@ -406,11 +379,24 @@ bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp)
     return true;
 }
 
-bool snc_check_period(uint64_t period_ms, Error **errp)
+/* The shortest nonzero period, which bounds the snapshot's BQL time. */
+uint32_t snc_min_period(SNCState *s)
+{
+    return SNC_MIN_PERIOD_MS(s->nr_counters);
+}
+
+bool snc_check_period(SNCState *s, uint64_t period_ms, Error **errp)
 {
     if (period_ms > SNC_MAX_PERIOD_MS) {
         error_setg(errp, "'period-ms' %" PRIu64 " is above the maximum of %u"
                    " (40 minutes)", period_ms, SNC_MAX_PERIOD_MS);
+        return false;
+    }
+    if (period_ms && period_ms < snc_min_period(s)) {
+        error_setg(errp, "'period-ms' %" PRIu64 " is below the minimum of %u"
+                   " for %u counters (1 ms per %u counters), and not 0",
+                   period_ms, snc_min_period(s), s->nr_counters,
+                   SNC_COUNTERS_PER_MS);
         return false;
     }
     return true;
@@ -429,7 +415,7 @@ bool snc_check_sample_interval(uint64_t sample_us, Error **errp)
 
 bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp)
 {
-    if (!snc_check_period(period_ms, errp)) {
+    if (!snc_check_period(s, period_ms, errp)) {
         return false;
     }
     s->period_ms = period_ms;
@@ -446,15 +432,59 @@ bool snc_set_sample_interval(SNCState *s, uint64_t sample_us, Error **errp)
     return true;
 }
 
-SNCState *snc_find(Error **errp)
+SNCState *snc_find(const char *device, Error **errp)
 {
-    Object *obj = object_resolve_path_type("", TYPE_SNC, NULL);
+    bool ambiguous = false;
+    Object *obj;
 
+    if (device) {
+        /* A partial path, so a device ID names the device too. */
+        obj = object_resolve_path_type(device, TYPE_SNC, &ambiguous);
+        if (!obj) {
+            error_setg(errp, "'device' '%s' %s", device, ambiguous ?
+                       "names more than one snc device" :
+                       "is not an snc device");
+            return NULL;
+        }
+        return SNC(obj);
+    }
+    obj = object_resolve_path_type("", TYPE_SNC, &ambiguous);
+    if (ambiguous) {
+        error_setg(errp, "The machine has more than one Scalable Node"
+                   " Controller: say which with 'device'");
+        return NULL;
+    }
     if (!obj) {
         error_setg(errp, "No Scalable Node Controller: add -device snc");
         return NULL;
     }
     return SNC(obj);
+}
+
+static int snc_list_one(Object *obj, void *opaque)
+{
+    GSList **list = opaque;
+
+    if (object_dynamic_cast(obj, TYPE_SNC)) {
+        *list = g_slist_prepend(*list, obj);
+    }
+    return 0;
+}
+
+static gint snc_path_cmp(gconstpointer a, gconstpointer b)
+{
+    g_autofree char *pa = object_get_canonical_path(OBJECT(a));
+    g_autofree char *pb = object_get_canonical_path(OBJECT(b));
+
+    return strcmp(pa, pb);
+}
+
+GSList *snc_list(void)
+{
+    GSList *list = NULL;
+
+    object_child_foreach_recursive(object_get_root(), snc_list_one, &list);
+    return g_slist_sort(list, snc_path_cmp);
 }
 
 /* BAR0 */
@@ -471,19 +501,19 @@ static void snc_bad_access(SNCState *s, const char *what, hwaddr addr,
 static bool snc_reg64(SNCState *s, hwaddr reg, uint64_t *val)
 {
     switch (reg) {
-    case REG_ZONE_BASE:
+    case SNC_REG_ZONE_BASE:
         *val = 0;
         return true;
-    case REG_SEQ:
+    case SNC_REG_SEQ:
         *val = s->seq;
         return true;
-    case REG_PERIOD_NS:
+    case SNC_REG_PERIOD_NS:
         *val = s->period_ns;
         return true;
-    case REG_TOTAL:
+    case SNC_REG_TOTAL:
         *val = snc_total(s);
         return true;
-    case REG_HOT_DATA:
+    case SNC_REG_HOT_DATA:
         *val = s->snap[s->hot_addr];
         return true;
     }
@@ -493,49 +523,49 @@ static bool snc_reg64(SNCState *s, hwaddr reg, uint64_t *val)
 static bool snc_reg32(SNCState *s, hwaddr reg, uint64_t *val)
 {
     switch (reg) {
-    case REG_ID:
+    case SNC_REG_ID:
         *val = SNC_ID;
         break;
-    case REG_VERSION:
+    case SNC_REG_VERSION:
         *val = SNC_VERSION;
         break;
-    case REG_CAPS:
-        *val = s->available ? CAPS_COUNTING | CAPS_EXACT : 0;
+    case SNC_REG_CAPS:
+        *val = s->available ? SNC_CAPS_COUNTING | SNC_CAPS_EXACT : 0;
         break;
-    case REG_STATUS:
-        *val = (s->running ? STATUS_RUNNING : 0) |
-               (s->available ? 0 : STATUS_UNAVAILABLE) |
-               (s->seq ? STATUS_SNAPSHOT : 0);
+    case SNC_REG_STATUS:
+        *val = (s->running ? SNC_STATUS_RUNNING : 0) |
+               (s->available ? 0 : SNC_STATUS_UNAVAILABLE) |
+               (s->seq ? SNC_STATUS_SNAPSHOT : 0);
         break;
-    case REG_NR_ZONES:
+    case SNC_REG_NR_ZONES:
         *val = s->nr_zones;
         break;
-    case REG_NR_NODES:
+    case SNC_REG_NR_NODES:
         *val = s->nr_nodes;
         break;
-    case REG_ZONE_SHIFT:
+    case SNC_REG_ZONE_SHIFT:
         *val = s->zone_shift;
         break;
-    case REG_CONTROL:
-        *val = s->mode << CONTROL_MODE_SHIFT |
-               (s->exact ? CONTROL_EXACT : 0);
+    case SNC_REG_CONTROL:
+        *val = s->mode << SNC_CONTROL_MODE_SHIFT |
+               (s->exact ? SNC_CONTROL_EXACT : 0);
         break;
-    case REG_PERIOD_MS:
+    case SNC_REG_PERIOD_MS:
         *val = s->period_ms;
         break;
-    case REG_NODE_FILTER:
+    case SNC_REG_NODE_FILTER:
         *val = s->node_filter;
         break;
-    case REG_SAMPLE_US:
+    case SNC_REG_SAMPLE_US:
         *val = s->sample_us;
         break;
-    case REG_INTR_STATUS:
+    case SNC_REG_INTR_STATUS:
         *val = s->intr_status;
         break;
-    case REG_INTR_ENABLE:
+    case SNC_REG_INTR_ENABLE:
         *val = s->intr_enable;
         break;
-    case REG_HOT_ADDR:
+    case SNC_REG_HOT_ADDR:
         *val = s->hot_addr;
         break;
     default:
@@ -555,7 +585,7 @@ static uint64_t snc_regs_read(void *opaque, hwaddr addr, unsigned size)
     uint64_t val;
 
     if (size == 8 && !(addr & 7) && snc_reg64(s, addr, &val)) {
-        if (addr == REG_HOT_DATA) {
+        if (addr == SNC_REG_HOT_DATA) {
             snc_hot_advance(s);
         }
     } else if (size == 4 && !(addr & 3) && snc_reg32(s, addr, &val)) {
@@ -563,7 +593,7 @@ static uint64_t snc_regs_read(void *opaque, hwaddr addr, unsigned size)
     } else if (size == 4 && !(addr & 3) && snc_reg64(s, addr & ~7, &val)) {
         if (addr & 4) {
             val >>= 32;
-            if ((addr & ~7) == REG_HOT_DATA) {
+            if ((addr & ~7) == SNC_REG_HOT_DATA) {
                 snc_hot_advance(s);
             }
         }
@@ -578,25 +608,33 @@ static uint64_t snc_regs_read(void *opaque, hwaddr addr, unsigned size)
 
 static void snc_write_control(SNCState *s, uint32_t val)
 {
-    uint32_t cmd = val & (CONTROL_START | CONTROL_STOP | CONTROL_SNAPSHOT);
-    uint32_t mode = (val & CONTROL_MODE_MASK) >> CONTROL_MODE_SHIFT;
+    uint32_t cmd = val & (SNC_CONTROL_START | SNC_CONTROL_STOP |
+                          SNC_CONTROL_SNAPSHOT);
+    uint32_t mode = (val & SNC_CONTROL_MODE_MASK) >> SNC_CONTROL_MODE_SHIFT;
+    Error *err = NULL;
 
-    if ((val & ~CONTROL_VALID) || mode >= SNC_MODE__MAX || ctpop32(cmd) > 1) {
-        snc_bad_access(s, "reserved CONTROL value", REG_CONTROL, 4, val);
+    if ((val & ~SNC_CONTROL_VALID) || mode >= SNC_MODE__MAX ||
+        ctpop32(cmd) > 1) {
+        snc_bad_access(s, "reserved CONTROL value", SNC_REG_CONTROL, 4, val);
         return;
     }
     qatomic_set(&s->mode, mode);
-    qatomic_set(&s->exact, !!(val & CONTROL_EXACT));
-    if (cmd == CONTROL_START) {
+    qatomic_set(&s->exact, !!(val & SNC_CONTROL_EXACT));
+    if (cmd == SNC_CONTROL_START) {
         if (!s->available) {
             snc_bad_access(s, "START while counting is unavailable",
-                           REG_CONTROL, 4, val);
+                           SNC_REG_CONTROL, 4, val);
             return;
         }
-        snc_start(s, NULL);
-    } else if (cmd == CONTROL_STOP) {
+        if (!snc_start(s, &err)) {
+            /* STATUS.RUNNING stays 0: the guest can see it failed. */
+            qemu_log_mask(LOG_GUEST_ERROR, "%s: START failed: %s\n",
+                          TYPE_SNC, error_get_pretty(err));
+            error_free(err);
+        }
+    } else if (cmd == SNC_CONTROL_STOP) {
         snc_stop(s);
-    } else if (cmd == CONTROL_SNAPSHOT) {
+    } else if (cmd == SNC_CONTROL_SNAPSHOT) {
         snc_snapshot(s);
     }
 }
@@ -613,38 +651,41 @@ static void snc_regs_write(void *opaque, hwaddr addr, uint64_t val,
         return;
     }
     switch (addr) {
-    case REG_CONTROL:
+    case SNC_REG_CONTROL:
         snc_write_control(s, val);
         break;
-    case REG_PERIOD_MS:
-        if (!snc_set_period(s, val, NULL)) {
+    case SNC_REG_PERIOD_MS:
+        if (val > SNC_MAX_PERIOD_MS) {
             snc_bad_access(s, "PERIOD_MS above 2400000", addr, size, val);
+        } else if (!snc_set_period(s, val, NULL)) {
+            snc_bad_access(s, "PERIOD_MS below the minimum for NR_ZONES *"
+                           " NR_NODES counters", addr, size, val);
         }
         break;
-    case REG_NODE_FILTER:
+    case SNC_REG_NODE_FILTER:
         if (!snc_set_node_filter(s, val, NULL)) {
             snc_bad_access(s, "NODE_FILTER names absent nodes", addr, size,
                            val);
         }
         break;
-    case REG_SAMPLE_US:
+    case SNC_REG_SAMPLE_US:
         if (!snc_set_sample_interval(s, val, NULL)) {
             snc_bad_access(s, "SAMPLE_US out of range", addr, size, val);
         }
         break;
-    case REG_INTR_STATUS:
+    case SNC_REG_INTR_STATUS:
         s->intr_status &= ~val;
         snc_update_irq(s);
         break;
-    case REG_INTR_ENABLE:
-        if (val & ~INTR_PERIOD_END) {
+    case SNC_REG_INTR_ENABLE:
+        if (val & ~SNC_INTR_PERIOD_END) {
             snc_bad_access(s, "reserved INTR_ENABLE bits", addr, size, val);
             return;
         }
         s->intr_enable = val;
         snc_update_irq(s);
         break;
-    case REG_HOT_ADDR:
+    case SNC_REG_HOT_ADDR:
         if (val >= s->nr_counters) {
             snc_bad_access(s, "HOT_ADDR beyond the last counter", addr, size,
                            val);
@@ -747,18 +788,17 @@ static void snc_realize(PCIDevice *pdev, Error **errp)
                    " has %d", TYPE_SNC, SNC_MAX_NODES, nodes);
         return;
     }
-    if (!snc_check_period(s->period_ms, errp) ||
-        !snc_check_sample_interval(s->sample_us, errp)) {
-        error_prepend(errp, "property ");
-        return;
-    }
-
     ram_end = guest_ram_end();
     zone_size = MAX(DIV_ROUND_UP(ram_end, s->nr_zones),
                     1ULL << qemu_target_page_bits_min());
     s->zone_shift = ctz64(pow2ceil(zone_size));
     s->nr_nodes = MAX(nodes, 1);
     s->nr_counters = s->nr_zones * s->nr_nodes;
+    if (!snc_check_period(s, s->period_ms, errp) ||
+        !snc_check_sample_interval(s->sample_us, errp)) {
+        error_prepend(errp, "property ");
+        return;
+    }
     s->home = g_malloc(s->nr_zones);
     s->nr_cpu_node = ms->smp.max_cpus;
     s->cpu_node = g_malloc(s->nr_cpu_node);
@@ -777,7 +817,7 @@ static void snc_realize(PCIDevice *pdev, Error **errp)
     s->sample_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, snc_sample, s);
 
     memory_region_init_io(&s->regs, OBJECT(s), &snc_regs_ops, s,
-                          "snc-regs", REGS_SIZE);
+                          "snc-regs", SNC_REGS_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->regs);
     memory_region_init_io(&s->matrix, OBJECT(s), &snc_matrix_ops, s,
                           "snc-matrix",
@@ -798,20 +838,40 @@ static void snc_exit(PCIDevice *pdev)
     timer_free(s->sample_timer);
     msi_uninit(pdev);
     g_free(s->home);
+    if (s->ram_map) {
+        /* A vCPU may still be in the observer: free after RCU. */
+        g_free_rcu(s->ram_map, rcu);
+        s->ram_map = NULL;
+    }
     g_free(s->cpu_node);
     g_free(s->live);
     g_free(s->snap);
 }
 
-static void snc_reset(DeviceState *dev)
+/*
+ * A system reset stops counting and clears the interrupt state; the
+ * configuration and the last snapshot survive it (docs/design/snc.md).
+ */
+static void snc_reset_hold(Object *obj, ResetType type)
 {
-    SNCState *s = SNC(dev);
+    SNCState *s = SNC(obj);
 
     snc_stop(s);
     s->intr_status = 0;
     s->intr_enable = 0;
     s->hot_addr = 0;
     snc_update_irq(s);
+}
+
+/*
+ * A device that counts on the destination before the stream arrives
+ * (started on a -incoming defer destination, say) must not keep its
+ * observer and sampler: the stream says whether it runs.
+ */
+static int snc_pre_load(void *opaque)
+{
+    snc_stop(opaque);
+    return 0;
 }
 
 static int snc_post_load(void *opaque, int version_id)
@@ -821,19 +881,27 @@ static int snc_post_load(void *opaque, int version_id)
 
     s->running = false;
     if (s->mode >= SNC_MODE__MAX || s->hot_addr >= s->nr_counters ||
-        !snc_set_node_filter(s, s->node_filter, NULL) ||
-        !snc_set_period(s, s->period_ms, NULL) ||
-        !snc_set_sample_interval(s, s->sample_us, NULL)) {
+        !snc_check_period(s, s->period_ms, NULL) ||
+        !snc_check_sample_interval(s->sample_us, NULL) ||
+        !snc_set_node_filter(s, s->node_filter, NULL)) {
         return -EINVAL;
     }
     snc_update_topology(s);
-    if (was_running && s->available) {
-        /* Resume counting; the period timer came with the stream. */
+    if (was_running && s->available &&
+        tlb_set_ram_fill_observer(snc_ram_fill, s)) {
+        /* Resume counting, and the period from where it was. */
         qatomic_set(&s->running, true);
-        tlb_set_ram_fill_observer(snc_ram_fill, s);
         snc_sample(s);
-    } else if (was_running) {
-        timer_del(s->period_timer);
+        snc_arm_period(s);
+        return 0;
+    }
+    timer_del(s->period_timer);
+    if (was_running) {
+        g_autofree char *path = object_get_canonical_path(OBJECT(s));
+
+        warn_report("%s: counting stopped on migration: %s", path,
+                    s->available ? "another device observes TLB fills" :
+                    snc_unavailable_reason());
         trace_snc_stop(snc_total(s));
     }
     return 0;
@@ -843,6 +911,7 @@ static const VMStateDescription vmstate_snc = {
     .name = TYPE_SNC,
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_load = snc_pre_load,
     .post_load = snc_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SNCState),
@@ -881,36 +950,34 @@ static const Property snc_properties[] = {
 static void snc_class_init(ObjectClass *klass, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
 
     k->realize = snc_realize;
     k->exit = snc_exit;
-    k->vendor_id = PCI_VENDOR_ID_QEMU;
-    k->device_id = 0x534e;
-    k->revision = 1;
+    k->vendor_id = SNC_PCI_VENDOR_ID;
+    k->device_id = SNC_PCI_DEVICE_ID;
+    k->revision = SNC_PCI_REVISION;
     k->class_id = PCI_CLASS_OTHERS;
     dc->desc = "Scalable Node Controller (NUMA touch counters)";
     dc->vmsd = &vmstate_snc;
     dc->hotpluggable = false;
-    device_class_set_legacy_reset(dc, snc_reset);
+    rc->phases.hold = snc_reset_hold;
     device_class_set_props(dc, snc_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
-static const TypeInfo snc_info = {
-    .name = TYPE_SNC,
-    .parent = TYPE_PCI_DEVICE,
-    .instance_size = sizeof(SNCState),
-    .class_init = snc_class_init,
-    .interfaces = (InterfaceInfo[]) {
-        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
-        { },
+static const TypeInfo snc_types[] = {
+    {
+        .name = TYPE_SNC,
+        .parent = TYPE_PCI_DEVICE,
+        .instance_size = sizeof(SNCState),
+        .class_init = snc_class_init,
+        .interfaces = (InterfaceInfo[]) {
+            { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+            { },
+        },
     },
 };
 
-static void snc_register_types(void)
-{
-    type_register_static(&snc_info);
-}
-
-type_init(snc_register_types)
+DEFINE_TYPES(snc_types)

@@ -12,17 +12,29 @@
 #include "hw/pci/pci_device.h"
 #include "qapi/qapi-types-snc.h"
 #include "qom/object.h"
+#include "qemu/rcu.h"
+#include "snc_regs.h"
 
 #define TYPE_SNC "snc"
 OBJECT_DECLARE_SIMPLE_TYPE(SNCState, SNC)
 
 #define SNC_DEFAULT_ZONES       2048
-#define SNC_MAX_ZONES           65536
-#define SNC_MAX_NODES           32
-#define SNC_NO_NODE             0xff
-#define SNC_MAX_PERIOD_MS       2400000
-#define SNC_MIN_SAMPLE_US       100
-#define SNC_MAX_SAMPLE_US       1000000
+
+/*
+ * The guest-physical runs of NUMA-node RAM that the zones cover, sorted
+ * and disjoint: the only addresses whose touches count.  Replaced as a
+ * whole under RCU, since vCPU threads read it without the BQL.
+ */
+typedef struct SNCRamRun {
+    hwaddr start;
+    hwaddr end;                 /* exclusive */
+} SNCRamRun;
+
+typedef struct SNCRamMap {
+    struct rcu_head rcu;
+    unsigned nr_runs;
+    SNCRamRun runs[];
+} SNCRamMap;
 
 struct SNCState {
     PCIDevice parent_obj;
@@ -40,6 +52,7 @@ struct SNCState {
     uint32_t nr_counters;       /* nr_zones * nr_nodes */
     uint32_t zone_shift;
     uint8_t *home;              /* [nr_zones] */
+    SNCRamMap *ram_map;         /* RCU */
     uint8_t *cpu_node;          /* by cpu_index, SNC_NO_NODE if unknown */
     uint32_t nr_cpu_node;
 
@@ -68,8 +81,16 @@ struct SNCState {
     uint64_t missed_events;
 };
 
-/* The machine's SNC, or NULL with @errp set. */
-SNCState *snc_find(Error **errp);
+/*
+ * The SNC that @device names (a QOM path or a device ID), or without
+ * @device the machine's only one; NULL with @errp set if there is none.
+ */
+SNCState *snc_find(const char *device, Error **errp);
+
+/* Every SNC of the machine, sorted by QOM path; free with g_slist_free. */
+GSList *snc_list(void);
+
+uint32_t snc_min_period(SNCState *s);
 
 const char *snc_unavailable_reason(void);
 bool snc_start(SNCState *s, Error **errp);
@@ -77,7 +98,7 @@ void snc_stop(SNCState *s);
 void snc_snapshot(SNCState *s);
 uint64_t snc_total(SNCState *s);
 bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp);
-bool snc_check_period(uint64_t period_ms, Error **errp);
+bool snc_check_period(SNCState *s, uint64_t period_ms, Error **errp);
 bool snc_check_sample_interval(uint64_t sample_us, Error **errp);
 bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp);
 bool snc_set_sample_interval(SNCState *s, uint64_t sample_us,

@@ -23,6 +23,7 @@
 #include "qemu/units.h"
 #include "migration/bootfile.h"
 #include "migration/i386/a-b-bootblock.h"
+#include "hw/mem/snc_regs.h"
 
 #define PAGE            4096
 #define ZONES           2048
@@ -32,40 +33,11 @@
 #define END_HOT         (X86_TEST_MEM_END >> ZONE_SHIFT)
 #define NODE1_FIRST     (64 * MiB >> ZONE_SHIFT)
 
-#define REG_ID          0x000
-#define REG_VERSION     0x004
-#define REG_CAPS        0x008
-#define REG_STATUS      0x00c
-#define REG_NR_ZONES    0x010
-#define REG_NR_NODES    0x014
-#define REG_ZONE_SHIFT  0x018
-#define REG_ZONE_BASE   0x020
-#define REG_CONTROL     0x040
-#define REG_PERIOD_MS   0x044
-#define REG_NODE_FILTER 0x048
-#define REG_SAMPLE_US   0x04c
-#define REG_INTR_STATUS 0x050
-#define REG_INTR_ENABLE 0x054
-#define REG_SEQ         0x058
-#define REG_PERIOD_NS   0x060
-#define REG_TOTAL       0x068
-#define REG_HOT_ADDR    0x080
-#define REG_HOT_DATA    0x088
-
-#define CTL_START       0x1
-#define CTL_STOP        0x2
-#define CTL_SNAPSHOT    0x4
-#define CTL_MODE(m)     ((m) << 4)
-#define CTL_EXACT       0x100
-#define MODE_ALL        0
-#define MODE_REMOTE     1
-#define MODE_TRACK_MAX  2
+/* CONTROL.MODE field for mode @m (ALL, REMOTE or TRACK_MAX) */
+#define MODE(m)         SNC_CONTROL_MODE(SNC_CONTROL_MODE_##m)
+#define RUN_SNAP        (SNC_STATUS_RUNNING | SNC_STATUS_SNAPSHOT)
 
 #define SNC_TEST_PROPS  ",period-ms=0,sample-interval-us=1000"
-
-#define ST_RUNNING      0x1
-#define ST_UNAVAILABLE  0x2
-#define ST_SNAPSHOT     0x4
 
 typedef struct SNC {
     QTestState *qts;
@@ -91,15 +63,25 @@ static char *boot_file(void)
     return path;
 }
 
+/* Find the device at 00:04.0 and map its BARs. */
+static void snc_attach(SNC *s)
+{
+    s->bus = qpci_new_pc(s->qts, NULL);
+    s->dev = qpci_device_find(s->bus, QPCI_DEVFN(4, 0));
+    g_assert(s->dev);
+    qpci_device_enable(s->dev);
+    s->regs = qpci_iomap(s->dev, 0, &s->regs_size);
+    s->matrix = qpci_iomap(s->dev, 2, &s->matrix_size);
+}
+
 /*
- * Start a 2-node machine with the device at 00:04.0.  @boot_node is
- * the node of vCPU 0, the one that runs the boot block; vCPU 1 sits in
- * the firmware, halted.  With @accel "qtest" no guest code runs.
- * @extra adds device properties; without it the period timer is off,
- * so that periods end only when a test says so, and the TLBs are
- * flushed every millisecond.
+ * Start a pc machine with @machine's memory and CPU options, the boot
+ * block and the device at 00:04.0 with the properties @props.  Under
+ * TCG, wait until the boot block has written to the RAM page at
+ * @ready, after the firmware's PCI setup.
  */
-static SNC *snc_init(const char *accel, int boot_node, const char *extra)
+static SNC *snc_boot(const char *accel, const char *machine,
+                     const char *props, uint64_t ready)
 {
     SNC *s = g_new0(SNC, 1);
     int fd = g_file_open_tmp("snc-test-log-XXXXXX", &s->log, NULL);
@@ -107,32 +89,63 @@ static SNC *snc_init(const char *accel, int boot_node, const char *extra)
     g_assert(fd >= 0);
     close(fd);
     s->boot = boot_file();
-    s->qts = qtest_initf("-M pc -accel %s -m 128M -smp 2 -nodefaults"
-                         " -object memory-backend-ram,id=m0,size=64M"
-                         " -object memory-backend-ram,id=m1,size=64M"
-                         " -numa node,nodeid=0,memdev=m0,cpus=%d"
-                         " -numa node,nodeid=1,memdev=m1,cpus=%d"
+    s->qts = qtest_initf("-M pc -accel %s -nodefaults %s"
                          " -device snc,id=snc0,addr=04.0%s"
                          " -drive file=%s,format=raw -serial none"
                          " -d guest_errors -D %s",
-                         accel, boot_node, !boot_node,
-                         extra ? extra : SNC_TEST_PROPS,
-                         s->boot, s->log);
+                         accel, machine, props, s->boot, s->log);
     if (!strcmp(accel, "tcg")) {
         char c;
 
-        /* Wait for the boot block, after the firmware's PCI setup. */
         do {
             g_usleep(10000);
-            qtest_memread(s->qts, X86_TEST_MEM_END - PAGE, &c, 1);
+            qtest_memread(s->qts, ready, &c, 1);
         } while (!c);
     }
-    s->bus = qpci_new_pc(s->qts, NULL);
-    s->dev = qpci_device_find(s->bus, QPCI_DEVFN(4, 0));
-    g_assert(s->dev);
-    qpci_device_enable(s->dev);
-    s->regs = qpci_iomap(s->dev, 0, &s->regs_size);
-    s->matrix = qpci_iomap(s->dev, 2, &s->matrix_size);
+    snc_attach(s);
+    return s;
+}
+
+/*
+ * Start a 2-node machine.  @boot_node is the node of vCPU 0, the one
+ * that runs the boot block; vCPU 1 sits in the firmware, halted.  With
+ * @accel "qtest" no guest code runs.  @extra adds device properties;
+ * without it the period timer is off, so that periods end only when a
+ * test says so, and the TLBs are flushed every millisecond.
+ */
+static SNC *snc_init(const char *accel, int boot_node, const char *extra)
+{
+    g_autofree char *machine =
+        g_strdup_printf("-m 128M -smp 2"
+                        " -object memory-backend-ram,id=m0,size=64M"
+                        " -object memory-backend-ram,id=m1,size=64M"
+                        " -numa node,nodeid=0,memdev=m0,cpus=%d"
+                        " -numa node,nodeid=1,memdev=m1,cpus=%d",
+                        boot_node, !boot_node);
+
+    return snc_boot(accel, machine, extra ? extra : SNC_TEST_PROPS,
+                    X86_TEST_MEM_END - PAGE);
+}
+
+/*
+ * The destination of a migration from snc_init(..., 0, NULL): the same
+ * machine, with -incoming @incoming.  Not attached: map the BARs with
+ * snc_attach() once the state is loaded.
+ */
+static SNC *snc_dest(const char *incoming)
+{
+    SNC *s = g_new0(SNC, 1);
+
+    s->boot = boot_file();
+    g_assert(g_file_open_tmp("snc-test-log-XXXXXX", &s->log, NULL) >= 0);
+    s->qts = qtest_initf("-M pc -accel tcg -m 128M -smp 2 -nodefaults"
+                         " -object memory-backend-ram,id=m0,size=64M"
+                         " -object memory-backend-ram,id=m1,size=64M"
+                         " -numa node,nodeid=0,memdev=m0,cpus=0"
+                         " -numa node,nodeid=1,memdev=m1,cpus=1"
+                         " -device snc,id=snc0,addr=04.0" SNC_TEST_PROPS
+                         " -drive file=%s,format=raw -serial none"
+                         " -incoming %s", s->boot, incoming);
     return s;
 }
 
@@ -191,10 +204,11 @@ static void hmp_pause(SNC *s)
 /* Count for @ms milliseconds of guest time, then take a snapshot. */
 static void count_for(SNC *s, unsigned mode, unsigned ms)
 {
-    wr32(s, REG_CONTROL, CTL_START | CTL_MODE(mode));
-    g_assert_cmphex(rd32(s, REG_STATUS) & ST_RUNNING, ==, ST_RUNNING);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START | SNC_CONTROL_MODE(mode));
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS) & SNC_STATUS_RUNNING, ==,
+                    SNC_STATUS_RUNNING);
     g_usleep(ms * 1000);
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT | CTL_MODE(mode));
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT | SNC_CONTROL_MODE(mode));
 }
 
 /* Assert that every zone in [first, end) counted from @node, or none. */
@@ -240,6 +254,35 @@ static char *read_log(SNC *s)
     return text;
 }
 
+/*
+ * query-snc-counters, with @top if it is not 0: the list of devices,
+ * which must hold @nr of them.  Returns a reference.
+ */
+static QList *query_counters(QTestState *qts, uint32_t top, unsigned nr)
+{
+    QDict *rsp = top ?
+        qtest_qmp(qts, "{'execute': 'query-snc-counters',"
+                  " 'arguments': {'top': %u}}", top) :
+        qtest_qmp(qts, "{'execute': 'query-snc-counters'}");
+    QList *list = qdict_get_qlist(rsp, "return");
+
+    g_assert(list);
+    g_assert_cmpuint(qlist_size(list), ==, nr);
+    qobject_ref(list);
+    qobject_unref(rsp);
+    return list;
+}
+
+/* The counters of the machine's only SNC.  Returns a reference. */
+static QDict *query_one(QTestState *qts, uint32_t top)
+{
+    QList *list = query_counters(qts, top, 1);
+    QDict *dev = qobject_to(QDict, qlist_pop(list));
+
+    qobject_unref(list);
+    return dev;
+}
+
 /* Identification, geometry and home nodes. */
 static void test_regs_identity(void)
 {
@@ -247,35 +290,36 @@ static void test_regs_identity(void)
     QDict *rsp;
     QList *homes;
 
-    g_assert_cmphex(rd32(s, REG_ID), ==, 0x30434e53);
-    g_assert_cmphex(rd32(s, REG_VERSION), ==, 0x00010000);
-    g_assert_cmphex(rd32(s, REG_CAPS), ==, 3);
+    g_assert_cmphex(rd32(s, SNC_REG_ID), ==, 0x30434e53);
+    g_assert_cmphex(rd32(s, SNC_REG_VERSION), ==, 0x00010000);
+    g_assert_cmphex(rd32(s, SNC_REG_CAPS), ==, 3);
     g_assert_cmphex(qpci_config_readw(s->dev, PCI_VENDOR_ID), ==, 0x1234);
     g_assert_cmphex(qpci_config_readw(s->dev, PCI_DEVICE_ID), ==, 0x534e);
     g_assert_cmpuint(s->regs_size, ==, 4096);
     /* 2048 zones x 2 nodes x 8 bytes, then 2048 home-node bytes */
     g_assert_cmpuint(s->matrix_size, ==, 64 * KiB);
-    g_assert_cmphex(rd32(s, REG_STATUS), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_NR_ZONES), ==, ZONES);
-    g_assert_cmpuint(rd32(s, REG_NR_NODES), ==, NODES);
-    g_assert_cmpuint(rd32(s, REG_ZONE_SHIFT), ==, ZONE_SHIFT);
-    g_assert_cmphex(rd64(s, REG_ZONE_BASE), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_PERIOD_MS), ==, 1000);
-    g_assert_cmpuint(rd32(s, REG_SAMPLE_US), ==, 100000);
-    g_assert_cmpuint(rd64(s, REG_SEQ), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_NR_ZONES), ==, ZONES);
+    g_assert_cmpuint(rd32(s, SNC_REG_NR_NODES), ==, NODES);
+    g_assert_cmpuint(rd32(s, SNC_REG_ZONE_SHIFT), ==, ZONE_SHIFT);
+    g_assert_cmphex(rd64(s, SNC_REG_ZONE_BASE), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 1000);
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 100000);
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), ==, 0);
 
     g_assert_cmpuint(home(s, 0), ==, 0);
     g_assert_cmpuint(home(s, NODE1_FIRST - 1), ==, 0);
     g_assert_cmpuint(home(s, NODE1_FIRST), ==, 1);
     g_assert_cmpuint(home(s, ZONES - 1), ==, 1);
 
-    rsp = qtest_qmp_assert_success_ref(s->qts,
-              "{'execute': 'query-snc-counters', 'arguments': {'top': 1}}");
+    rsp = query_one(s->qts, 1);
     g_assert(qdict_get_bool(rsp, "available"));
     g_assert(!qdict_get_bool(rsp, "running"));
     g_assert_cmpuint(qdict_uint(rsp, "zones"), ==, ZONES);
     g_assert_cmpuint(qdict_uint(rsp, "zone-size"), ==, 1 << ZONE_SHIFT);
-    g_assert_cmpstr(qdict_get_str(rsp, "id"), ==, "/machine/peripheral/snc0");
+    g_assert_cmpstr(qdict_get_str(rsp, "qom-path"), ==,
+                    "/machine/peripheral/snc0");
+    g_assert_cmpstr(qdict_get_str(rsp, "id"), ==, "snc0");
     homes = qdict_get_qlist(rsp, "home-nodes");
     g_assert_cmpuint(qlist_size(homes), ==, ZONES);
     for (unsigned z = 0; z < ZONES; z++) {
@@ -293,9 +337,9 @@ static void test_regs_zones(void)
     SNC *s = snc_init("qtest", 0, ",zones=4096");
     const uint64_t homes = 4096 * NODES * 8;
 
-    g_assert_cmpuint(rd32(s, REG_ZONE_SHIFT), ==, ZONE_SHIFT - 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_ZONE_SHIFT), ==, ZONE_SHIFT - 1);
     g_assert_cmpuint(s->matrix_size, ==, 128 * KiB);
-    g_assert_cmpuint(rd32(s, REG_NR_ZONES), ==, 4096);
+    g_assert_cmpuint(rd32(s, SNC_REG_NR_ZONES), ==, 4096);
     g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix,
                                    homes + 2 * NODE1_FIRST - 1), ==, 0);
     g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix,
@@ -314,13 +358,12 @@ static void test_regs_unavailable(void)
     g_autofree char *log = NULL;
     QDict *rsp;
 
-    g_assert_cmphex(rd32(s, REG_CAPS), ==, 0);
-    g_assert_cmphex(rd32(s, REG_STATUS), ==, ST_UNAVAILABLE);
-    wr32(s, REG_CONTROL, CTL_START);
-    g_assert_cmphex(rd32(s, REG_STATUS), ==, ST_UNAVAILABLE);
+    g_assert_cmphex(rd32(s, SNC_REG_CAPS), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, SNC_STATUS_UNAVAILABLE);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START);
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, SNC_STATUS_UNAVAILABLE);
 
-    rsp = qtest_qmp_assert_success_ref(s->qts,
-              "{'execute': 'query-snc-counters'}");
+    rsp = query_one(s->qts, 0);
     g_assert(!qdict_get_bool(rsp, "available"));
     g_assert(strstr(qdict_get_str(rsp, "unavailable-reason"), "TCG"));
     qobject_unref(rsp);
@@ -336,10 +379,10 @@ static void test_count_all(void)
 {
     SNC *s = snc_init("tcg", 0, NULL);
 
-    count_for(s, MODE_ALL, 300);
-    g_assert_cmpuint(rd64(s, REG_SEQ), ==, 1);
-    g_assert_cmphex(rd32(s, REG_STATUS), ==, ST_RUNNING | ST_SNAPSHOT);
-    g_assert_cmpuint(rd64(s, REG_PERIOD_NS), >=, 300 * 1000 * 1000 / 2);
+    count_for(s, SNC_CONTROL_MODE_ALL, 300);
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), ==, 1);
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, RUN_SNAP);
+    g_assert_cmpuint(rd64(s, SNC_REG_PERIOD_NS), >=, 300 * 1000 * 1000 / 2);
     assert_zones(s, 0, FIRST_HOT, END_HOT, true);
     assert_zones(s, 0, END_HOT, ZONES, false);
     /* vCPU 1 is halted in the firmware: node 1 touched nothing. */
@@ -352,7 +395,7 @@ static void test_count_attribution(void)
 {
     SNC *s = snc_init("tcg", 1, NULL);
 
-    count_for(s, MODE_ALL, 300);
+    count_for(s, SNC_CONTROL_MODE_ALL, 300);
     assert_zones(s, 1, FIRST_HOT, END_HOT, true);
     assert_zones(s, 0, 0, ZONES, false);
     snc_free(s);
@@ -363,8 +406,8 @@ static void test_count_remote(void)
 {
     SNC *s = snc_init("tcg", 0, NULL);
 
-    count_for(s, MODE_REMOTE, 300);
-    g_assert_cmphex(rd32(s, REG_CONTROL), ==, CTL_MODE(MODE_REMOTE));
+    count_for(s, SNC_CONTROL_MODE_REMOTE, 300);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==, MODE(REMOTE));
     assert_zones(s, 0, 0, NODE1_FIRST, false);
     assert_zones(s, 0, NODE1_FIRST, END_HOT, true);
     assert_zones(s, 0, END_HOT, ZONES, false);
@@ -376,14 +419,14 @@ static void test_count_filter(void)
 {
     SNC *s = snc_init("tcg", 0, NULL);
 
-    wr32(s, REG_NODE_FILTER, 0x2);
-    count_for(s, MODE_ALL, 200);
-    g_assert_cmpuint(rd64(s, REG_TOTAL), ==, 0);
+    wr32(s, SNC_REG_NODE_FILTER, 0x2);
+    count_for(s, SNC_CONTROL_MODE_ALL, 200);
+    g_assert_cmpuint(rd64(s, SNC_REG_TOTAL), ==, 0);
     assert_zones(s, 0, 0, ZONES, false);
 
-    wr32(s, REG_NODE_FILTER, 0x1);
-    count_for(s, MODE_ALL, 200);
-    g_assert_cmpuint(rd64(s, REG_TOTAL), >, 0);
+    wr32(s, SNC_REG_NODE_FILTER, 0x1);
+    count_for(s, SNC_CONTROL_MODE_ALL, 200);
+    g_assert_cmpuint(rd64(s, SNC_REG_TOTAL), >, 0);
     assert_zones(s, 0, FIRST_HOT, END_HOT, true);
     snc_free(s);
 }
@@ -399,10 +442,10 @@ static void test_count_track_max(void)
     uint64_t sum = 0;
     unsigned z;
 
-    wr32(s, REG_CONTROL, CTL_START | CTL_MODE(MODE_TRACK_MAX));
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START | MODE(TRACK_MAX));
     g_usleep(300 * 1000);
     hmp_pause(s);
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT | CTL_MODE(MODE_TRACK_MAX));
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT | MODE(TRACK_MAX));
     for (z = 0; z < ZONES; z++) {
         first[z] = counter(s, z, 0);
         sum += first[z];
@@ -410,8 +453,8 @@ static void test_count_track_max(void)
     g_assert_cmpuint(sum, >, 0);
 
     /* An empty period keeps every maximum. */
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT | CTL_MODE(MODE_TRACK_MAX));
-    g_assert_cmpuint(rd64(s, REG_SEQ), ==, 2);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT | MODE(TRACK_MAX));
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), ==, 2);
     for (z = 0; z < ZONES; z++) {
         g_assert_cmpuint(counter(s, z, 0), ==, first[z]);
     }
@@ -420,12 +463,12 @@ static void test_count_track_max(void)
     qtest_qmp_assert_success(s->qts, "{'execute': 'cont'}");
     g_usleep(30 * 1000);
     hmp_pause(s);
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT | CTL_MODE(MODE_TRACK_MAX));
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT | MODE(TRACK_MAX));
     for (z = 0; z < ZONES; z++) {
         g_assert_cmpuint(counter(s, z, 0), >=, first[z]);
     }
 
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT | CTL_MODE(MODE_ALL));
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT | MODE(ALL));
     g_assert_cmpuint(node_sum(s, 0, 0, ZONES), ==, 0);
     snc_free(s);
 }
@@ -441,21 +484,21 @@ static void test_snapshot_atomic(void)
     uint64_t sum = 0, seq;
     int i;
 
-    wr32(s, REG_CONTROL, CTL_START);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START);
     for (i = 1; i <= 20; i++) {
         g_usleep(20 * 1000);
-        wr32(s, REG_CONTROL, CTL_SNAPSHOT);
-        seq = rd64(s, REG_SEQ);
+        wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT);
+        seq = rd64(s, SNC_REG_SEQ);
         g_assert_cmpuint(seq, ==, i);
         sum += node_sum(s, 0, 0, ZONES) + node_sum(s, 1, 0, ZONES);
     }
     hmp_pause(s);
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT);
     sum += node_sum(s, 0, 0, ZONES) + node_sum(s, 1, 0, ZONES);
     g_assert_cmpuint(sum, >, 0);
-    g_assert_cmpuint(sum, ==, rd64(s, REG_TOTAL));
+    g_assert_cmpuint(sum, ==, rd64(s, SNC_REG_TOTAL));
     /* Nothing is left over for another period. */
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT);
     g_assert_cmpuint(node_sum(s, 0, 0, ZONES), ==, 0);
     snc_free(s);
 }
@@ -471,11 +514,11 @@ static void test_count_exact(void)
     uint64_t lo = UINT64_MAX, hi = 0, v;
     unsigned z;
 
-    wr32(s, REG_CONTROL, CTL_START | CTL_EXACT);
-    g_assert_cmphex(rd32(s, REG_CONTROL), ==, CTL_EXACT);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START | SNC_CONTROL_EXACT);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==, SNC_CONTROL_EXACT);
     g_usleep(300 * 1000);
     hmp_pause(s);
-    wr32(s, REG_CONTROL, CTL_SNAPSHOT | CTL_EXACT);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT | SNC_CONTROL_EXACT);
     for (z = FIRST_HOT; z < END_HOT; z++) {
         v = counter(s, z, 0);
         lo = MIN(lo, v);
@@ -489,7 +532,7 @@ static void test_count_exact(void)
     snc_free(s);
 }
 
-/* The E8870-style address/data pair. */
+/* The address/data pair: HOT_DATA reads walk the counters. */
 static void test_hot_data(void)
 {
     SNC *s = snc_init("tcg", 0, NULL);
@@ -497,29 +540,29 @@ static void test_hot_data(void)
     uint64_t v;
     int i;
 
-    count_for(s, MODE_ALL, 200);
+    count_for(s, SNC_CONTROL_MODE_ALL, 200);
     hmp_pause(s);
-    wr32(s, REG_HOT_ADDR, first);
+    wr32(s, SNC_REG_HOT_ADDR, first);
     for (i = 0; i < 6; i++) {
-        v = rd64(s, REG_HOT_DATA);
+        v = rd64(s, SNC_REG_HOT_DATA);
         g_assert_cmpuint(v, ==, counter(s, (first + i) / NODES,
                                         (first + i) % NODES));
     }
-    g_assert_cmpuint(rd32(s, REG_HOT_ADDR), ==, first + 6);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, first + 6);
 
     /* 4-byte halves: the low half does not advance, the high half does. */
-    wr32(s, REG_HOT_ADDR, first);
-    v = rd32(s, REG_HOT_DATA);
-    g_assert_cmpuint(rd32(s, REG_HOT_ADDR), ==, first);
-    v |= (uint64_t)rd32(s, REG_HOT_DATA + 4) << 32;
+    wr32(s, SNC_REG_HOT_ADDR, first);
+    v = rd32(s, SNC_REG_HOT_DATA);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, first);
+    v |= (uint64_t)rd32(s, SNC_REG_HOT_DATA + 4) << 32;
     g_assert_cmpuint(v, ==, counter(s, FIRST_HOT, 0));
     g_assert_cmpuint(v, >, 0);
-    g_assert_cmpuint(rd32(s, REG_HOT_ADDR), ==, first + 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, first + 1);
 
     /* The address wraps after the last counter. */
-    wr32(s, REG_HOT_ADDR, last);
-    rd64(s, REG_HOT_DATA);
-    g_assert_cmpuint(rd32(s, REG_HOT_ADDR), ==, 0);
+    wr32(s, SNC_REG_HOT_ADDR, last);
+    rd64(s, SNC_REG_HOT_DATA);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, 0);
     snc_free(s);
 }
 
@@ -530,20 +573,22 @@ static void test_period_event(void)
     QDict *ev, *data;
     uint64_t seq;
 
-    wr32(s, REG_INTR_ENABLE, 1);
+    wr32(s, SNC_REG_INTR_ENABLE, 1);
     qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
                              " 'arguments': {'period-ms': 100}}");
-    g_assert_cmpuint(rd32(s, REG_PERIOD_MS), ==, 100);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 100);
     qtest_qmp_assert_success(s->qts, "{'execute': 'snc-control',"
                              " 'arguments': {'action': 'start'}}");
     ev = qtest_qmp_eventwait_ref(s->qts, "SNC_PERIOD_END");
     data = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(data, "qom-path"), ==,
+                    "/machine/peripheral/snc0");
     g_assert_cmpuint(qdict_uint(data, "sequence"), ==, 1);
     g_assert_cmpuint(qdict_uint(data, "total"), >, 0);
     qobject_unref(ev);
-    g_assert_cmphex(rd32(s, REG_INTR_STATUS), ==, 1);
-    wr32(s, REG_INTR_STATUS, 1);
-    g_assert_cmphex(rd32(s, REG_INTR_STATUS) & ~1, ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS), ==, 1);
+    wr32(s, SNC_REG_INTR_STATUS, 1);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS) & ~1, ==, 0);
 
     /* Ten periods a second, one event a second: the next one says so. */
     ev = qtest_qmp_eventwait_ref(s->qts, "SNC_PERIOD_END");
@@ -570,11 +615,11 @@ static void test_qmp_query(void)
                              " 'exact': true,"
                              " 'source-nodes': [0], 'period-ms': 0,"
                              " 'sample-interval-us': 2000}}");
-    g_assert_cmphex(rd32(s, REG_CONTROL), ==,
-                    CTL_MODE(MODE_REMOTE) | CTL_EXACT);
-    g_assert_cmphex(rd32(s, REG_NODE_FILTER), ==, 1);
-    g_assert_cmpuint(rd32(s, REG_PERIOD_MS), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_SAMPLE_US), ==, 2000);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==,
+                    MODE(REMOTE) | SNC_CONTROL_EXACT);
+    g_assert_cmphex(rd32(s, SNC_REG_NODE_FILTER), ==, 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 2000);
     qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
                              " 'arguments': {'mode': 'all',"
                              " 'exact': false, 'source-nodes': []}}");
@@ -585,10 +630,9 @@ static void test_qmp_query(void)
     qtest_qmp_assert_success(s->qts, "{'execute': 'snc-control',"
                              " 'arguments': {'action': 'snapshot'}}");
 
-    rsp = qtest_qmp_assert_success_ref(s->qts,
-              "{'execute': 'query-snc-counters', 'arguments': {'top': 5}}");
-    g_assert_cmpuint(qdict_uint(rsp, "sequence"), ==, rd64(s, REG_SEQ));
-    g_assert_cmpuint(qdict_uint(rsp, "total"), ==, rd64(s, REG_TOTAL));
+    rsp = query_one(s->qts, 5);
+    g_assert_cmpuint(qdict_uint(rsp, "sequence"), ==, rd64(s, SNC_REG_SEQ));
+    g_assert_cmpuint(qdict_uint(rsp, "total"), ==, rd64(s, SNC_REG_TOTAL));
     nodes = qdict_get_qlist(rsp, "nodes");
     node = qobject_to(QDict, qlist_peek(nodes));
     g_assert_cmpuint(qdict_uint(node, "node"), ==, 0);
@@ -606,8 +650,18 @@ static void test_qmp_query(void)
     }
     qobject_unref(rsp);
 
-    rsp = qtest_qmp_assert_success_ref(s->qts,
-              "{'execute': 'query-snc-counters'}");
+    /* A @top above the touched zones lists every touched zone. */
+    rsp = query_one(s->qts, 65536);
+    nodes = qdict_get_qlist(rsp, "nodes");
+    node = qobject_to(QDict, qlist_peek(nodes));
+    top = qdict_get_qlist(node, "top");
+    for (z = 0, prev = 0; z < ZONES; z++) {
+        prev += !!counter(s, z, 0);
+    }
+    g_assert_cmpuint(qlist_size(top), ==, prev);
+    qobject_unref(rsp);
+
+    rsp = query_one(s->qts, 0);
     nodes = qdict_get_qlist(rsp, "nodes");
     g_assert_cmpuint(qlist_size(nodes), ==, NODES);
     node = qobject_to(QDict, qlist_peek(nodes));
@@ -629,12 +683,17 @@ static void test_qmp_query(void)
 static void test_qmp_errors(void)
 {
     SNC *s = snc_init("tcg", 0, NULL);
-    QTestState *bare;
 
     assert_error(qtest_qmp(s->qts, "{'execute': 'query-snc-counters',"
                            " 'arguments': {'top': 0}}"), "'top'");
     assert_error(qtest_qmp(s->qts, "{'execute': 'query-snc-counters',"
-                           " 'arguments': {'top': 2049}}"), "'top'");
+                           " 'arguments': {'top': 65537}}"), "'top'");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-configure',"
+                           " 'arguments': {'device': 'snc1',"
+                           " 'mode': 'remote'}}"), "'device' 'snc1'");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-control',"
+                           " 'arguments': {'device': '/machine',"
+                           " 'action': 'start'}}"), "'device' '/machine'");
     assert_error(qtest_qmp(s->qts, "{'execute': 'snc-configure',"
                            " 'arguments': {'mode': 'remote',"
                            " 'source-nodes': [0, 2]}}"), "'source-nodes'");
@@ -650,21 +709,62 @@ static void test_qmp_errors(void)
     assert_error(qtest_qmp(s->qts, "{'execute': 'snc-control',"
                            " 'arguments': {'action': 'reboot'}}"), "action");
     /* The failed commands changed nothing. */
-    g_assert_cmphex(rd32(s, REG_CONTROL), ==, CTL_MODE(MODE_ALL));
-    g_assert_cmphex(rd32(s, REG_NODE_FILTER), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_PERIOD_MS), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_SAMPLE_US), ==, 1000);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==, MODE(ALL));
+    g_assert_cmphex(rd32(s, SNC_REG_NODE_FILTER), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 1000);
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, 0);
     snc_free(s);
+}
 
-    bare = qtest_init("-M pc -nodefaults");
-    assert_error(qtest_qmp(bare, "{'execute': 'query-snc-counters'}"),
-                 "-device snc");
-    assert_error(qtest_qmp(bare, "{'execute': 'snc-control',"
-                           " 'arguments': {'action': 'start'}}"),
-                 "-device snc");
-    assert_error(qtest_qmp(bare, "{'execute': 'snc-configure'}"),
-                 "-device snc");
-    qtest_quit(bare);
+/* 'device' names the SNC by ID or by QOM path. */
+static void test_qmp_device_arg(void)
+{
+    SNC *s = snc_init("tcg", 0, NULL);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                             " 'arguments': {'device': 'snc0',"
+                             " 'sample-interval-us': 3000}}");
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 3000);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-control',"
+                             " 'arguments': {'device':"
+                             " '/machine/peripheral/snc0',"
+                             " 'action': 'start'}}");
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, SNC_STATUS_RUNNING);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-control',"
+                             " 'arguments': {'device': 'snc0',"
+                             " 'action': 'stop'}}");
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, 0);
+    snc_free(s);
+}
+
+/*
+ * Without the device, the query answers an empty list, on a pc machine
+ * and under -machine none; the commands that act on a device fail and
+ * say how to add one.
+ */
+static void test_qmp_no_device(void)
+{
+    static const char *const machines[] = { "-M pc -nodefaults",
+                                            "-machine none" };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(machines); i++) {
+        QTestState *qts = qtest_init(machines[i]);
+
+        qobject_unref(query_counters(qts, 0, 0));
+        qobject_unref(query_counters(qts, 8, 0));
+        assert_error(qtest_qmp(qts, "{'execute': 'query-snc-counters',"
+                               " 'arguments': {'top': 0}}"), "'top'");
+        assert_error(qtest_qmp(qts, "{'execute': 'snc-control',"
+                               " 'arguments': {'action': 'start'}}"),
+                     "-device snc");
+        assert_error(qtest_qmp(qts, "{'execute': 'snc-configure'}"),
+                     "-device snc");
+        assert_error(qtest_qmp(qts, "{'execute': 'snc-configure',"
+                               " 'arguments': {'device': 'snc0'}}"),
+                     "'device' 'snc0'");
+        qtest_quit(qts);
+    }
 }
 
 /* Device creation errors: QEMU refuses to start and says why. */
@@ -708,7 +808,7 @@ static void test_bad_access(void)
         "read-only counter matrix", "bad counter matrix read",
     };
 
-    count_for(s, MODE_ALL, 100);
+    count_for(s, SNC_CONTROL_MODE_ALL, 100);
     hmp_pause(s);
     matrix0 = counter(s, FIRST_HOT, 0);
 
@@ -716,43 +816,43 @@ static void test_bad_access(void)
     g_assert_cmphex(rd32(s, 0x01c), ==, 0);
     g_assert_cmphex(rd32(s, 0x800), ==, 0);
     g_assert_cmphex(rd32(s, 0xffc), ==, 0);
-    g_assert_cmphex(rd64(s, REG_ID), ==, 0);
-    g_assert_cmphex(qpci_io_readb(s->dev, s->regs, REG_ID), ==, 0);
-    g_assert_cmphex(qpci_io_readw(s->dev, s->regs, REG_ID + 1), ==, 0);
-    g_assert_cmphex(rd32(s, REG_ID + 2), ==, 0);
+    g_assert_cmphex(rd64(s, SNC_REG_ID), ==, 0);
+    g_assert_cmphex(qpci_io_readb(s->dev, s->regs, SNC_REG_ID), ==, 0);
+    g_assert_cmphex(qpci_io_readw(s->dev, s->regs, SNC_REG_ID + 1), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_ID + 2), ==, 0);
 
     /* Writes that must change nothing. */
-    wr32(s, REG_ID, 0xdeadbeef);
-    wr32(s, REG_NR_ZONES, 4);
-    wr32(s, REG_SEQ, 7);
-    qpci_io_writeb(s->dev, s->regs, REG_CONTROL, CTL_START);
-    qpci_io_writeq(s->dev, s->regs, REG_CONTROL, CTL_START);
-    wr32(s, REG_CONTROL + 2, CTL_START);
-    wr32(s, REG_CONTROL, CTL_START | CTL_STOP);
-    wr32(s, REG_CONTROL, CTL_MODE(3));
-    wr32(s, REG_CONTROL, 0x200 | CTL_START);
-    wr32(s, REG_PERIOD_MS, 2400001);
-    wr32(s, REG_NODE_FILTER, 0x4);
-    wr32(s, REG_SAMPLE_US, 5);
-    wr32(s, REG_SAMPLE_US, 2000000);
-    wr32(s, REG_INTR_ENABLE, 0x2);
-    wr32(s, REG_HOT_ADDR, ZONES * NODES);
+    wr32(s, SNC_REG_ID, 0xdeadbeef);
+    wr32(s, SNC_REG_NR_ZONES, 4);
+    wr32(s, SNC_REG_SEQ, 7);
+    qpci_io_writeb(s->dev, s->regs, SNC_REG_CONTROL, SNC_CONTROL_START);
+    qpci_io_writeq(s->dev, s->regs, SNC_REG_CONTROL, SNC_CONTROL_START);
+    wr32(s, SNC_REG_CONTROL + 2, SNC_CONTROL_START);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START | SNC_CONTROL_STOP);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_MODE(3));
+    wr32(s, SNC_REG_CONTROL, 0x200 | SNC_CONTROL_START);
+    wr32(s, SNC_REG_PERIOD_MS, 2400001);
+    wr32(s, SNC_REG_NODE_FILTER, 0x4);
+    wr32(s, SNC_REG_SAMPLE_US, 5);
+    wr32(s, SNC_REG_SAMPLE_US, 2000000);
+    wr32(s, SNC_REG_INTR_ENABLE, 0x2);
+    wr32(s, SNC_REG_HOT_ADDR, ZONES * NODES);
     wr32(s, 0x900, 1);
     qpci_io_writeq(s->dev, s->matrix, 0, 0);
     qpci_io_writel(s->dev, s->matrix, FIRST_HOT * NODES * 8, 0);
     g_assert_cmphex(qpci_io_readl(s->dev, s->matrix, 2), ==, 0);
     g_assert_cmphex(qpci_io_readl(s->dev, s->matrix, 0xfffc), ==, 0);
 
-    g_assert_cmphex(rd32(s, REG_ID), ==, 0x30434e53);
-    g_assert_cmpuint(rd32(s, REG_NR_ZONES), ==, ZONES);
-    g_assert_cmpuint(rd64(s, REG_SEQ), ==, 1);
-    g_assert_cmphex(rd32(s, REG_CONTROL), ==, CTL_MODE(MODE_ALL));
-    g_assert_cmphex(rd32(s, REG_STATUS), ==, ST_RUNNING | ST_SNAPSHOT);
-    g_assert_cmpuint(rd32(s, REG_PERIOD_MS), ==, 0);
-    g_assert_cmphex(rd32(s, REG_NODE_FILTER), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_SAMPLE_US), ==, 1000);
-    g_assert_cmphex(rd32(s, REG_INTR_ENABLE), ==, 0);
-    g_assert_cmpuint(rd32(s, REG_HOT_ADDR), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_ID), ==, 0x30434e53);
+    g_assert_cmpuint(rd32(s, SNC_REG_NR_ZONES), ==, ZONES);
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), ==, 1);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==, MODE(ALL));
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, RUN_SNAP);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_NODE_FILTER), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 1000);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_ENABLE), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, 0);
     g_assert_cmpuint(counter(s, FIRST_HOT, 0), ==, matrix0);
 
     /* QEMU is alive and said what it ignored. */
@@ -807,12 +907,15 @@ static void wait_incoming(QTestState *qts)
 static void test_save_restore(void)
 {
     static const unsigned regs[] = {
-        REG_CONTROL, REG_PERIOD_MS, REG_NODE_FILTER, REG_SAMPLE_US,
-        REG_INTR_STATUS, REG_INTR_ENABLE, REG_HOT_ADDR, REG_STATUS,
+        SNC_REG_CONTROL, SNC_REG_PERIOD_MS, SNC_REG_NODE_FILTER,
+        SNC_REG_SAMPLE_US, SNC_REG_INTR_STATUS, SNC_REG_INTR_ENABLE,
+        SNC_REG_HOT_ADDR, SNC_REG_STATUS,
     };
-    static const unsigned regs64[] = { REG_SEQ, REG_PERIOD_NS, REG_TOTAL };
+    static const unsigned regs64[] = {
+        SNC_REG_SEQ, SNC_REG_PERIOD_NS, SNC_REG_TOTAL,
+    };
     SNC *src = snc_init("tcg", 0, NULL), *dst;
-    g_autofree char *path = NULL, *uri = NULL, *incoming = NULL;
+    g_autofree char *path = NULL, *uri = NULL;
     g_autofree uint64_t *matrix = g_new(uint64_t, ZONES * NODES);
     uint32_t vals[ARRAY_SIZE(regs)];
     uint64_t vals64[ARRAY_SIZE(regs64)];
@@ -828,9 +931,9 @@ static void test_save_restore(void)
                              " 'arguments': {'mode': 'track-max',"
                              " 'source-nodes': [0], 'period-ms': 60000,"
                              " 'sample-interval-us': 700}}");
-    count_for(src, MODE_TRACK_MAX, 200);
-    wr32(src, REG_INTR_ENABLE, 1);
-    wr32(src, REG_HOT_ADDR, 77);
+    count_for(src, SNC_CONTROL_MODE_TRACK_MAX, 200);
+    wr32(src, SNC_REG_INTR_ENABLE, 1);
+    wr32(src, SNC_REG_HOT_ADDR, 77);
     hmp_pause(src);
     for (i = 0; i < ARRAY_SIZE(regs); i++) {
         vals[i] = rd32(src, regs[i]);
@@ -844,25 +947,9 @@ static void test_save_restore(void)
     g_assert_cmpuint(vals64[2], >, 0);
     migrate_to_file(src->qts, uri);
 
-    incoming = g_strdup_printf("-incoming %s", uri);
-    dst = g_new0(SNC, 1);
-    dst->boot = boot_file();
-    g_assert(g_file_open_tmp("snc-test-log-XXXXXX", &dst->log, NULL) >= 0);
-    dst->qts = qtest_initf("-M pc -accel tcg -m 128M -smp 2 -nodefaults"
-                           " -object memory-backend-ram,id=m0,size=64M"
-                           " -object memory-backend-ram,id=m1,size=64M"
-                           " -numa node,nodeid=0,memdev=m0,cpus=0"
-                           " -numa node,nodeid=1,memdev=m1,cpus=1"
-                           " -device snc,id=snc0,addr=04.0"
-                           " -drive file=%s,format=raw -serial none %s",
-                           dst->boot, incoming);
+    dst = snc_dest(uri);
     wait_incoming(dst->qts);
-    dst->bus = qpci_new_pc(dst->qts, NULL);
-    dst->dev = qpci_device_find(dst->bus, QPCI_DEVFN(4, 0));
-    g_assert(dst->dev);
-    qpci_device_enable(dst->dev);
-    dst->regs = qpci_iomap(dst->dev, 0, NULL);
-    dst->matrix = qpci_iomap(dst->dev, 2, NULL);
+    snc_attach(dst);
     hmp_pause(dst);
 
     for (i = 0; i < ARRAY_SIZE(regs); i++) {
@@ -878,11 +965,227 @@ static void test_save_restore(void)
     /* The restored device still counts the restored guest's touches. */
     qtest_qmp_assert_success(dst->qts, "{'execute': 'cont'}");
     g_usleep(200 * 1000);
-    g_assert_cmpuint(rd64(dst, REG_TOTAL), >, vals64[2]);
+    g_assert_cmpuint(rd64(dst, SNC_REG_TOTAL), >, vals64[2]);
 
     snc_free(dst);
     snc_free(src);
     unlink(path);
+}
+
+/*
+ * A system reset stops counting and clears the interrupt state and
+ * HOT_ADDR; the configuration and the last snapshot survive it.  The
+ * guest is paused, so the firmware does not run again: the test maps
+ * the BARs itself after the reset.
+ */
+static void test_system_reset(void)
+{
+    SNC *s = snc_init("tcg", 0, NULL);
+    uint64_t seq, matrix0;
+
+    wr32(s, SNC_REG_INTR_ENABLE, SNC_INTR_PERIOD_END);
+    wr32(s, SNC_REG_HOT_ADDR, 5);
+    count_for(s, SNC_CONTROL_MODE_REMOTE, 100);
+    hmp_pause(s);
+    seq = rd64(s, SNC_REG_SEQ);
+    matrix0 = counter(s, NODE1_FIRST, 0);
+    g_assert_cmpuint(matrix0, >, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS), ==, SNC_INTR_PERIOD_END);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(s->qts, "RESET");
+    g_free(s->dev);
+    qpci_free_pc(s->bus);
+    snc_attach(s);
+
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS), ==, SNC_STATUS_SNAPSHOT);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_ENABLE), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOT_ADDR), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_CONTROL), ==, MODE(REMOTE));
+    g_assert_cmpuint(rd32(s, SNC_REG_SAMPLE_US), ==, 1000);
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), ==, seq);
+    g_assert_cmpuint(counter(s, NODE1_FIRST, 0), ==, matrix0);
+
+    /* The reset released the TLB observer: counting starts again. */
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-control',"
+                             " 'arguments': {'action': 'start'}}");
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS) & SNC_STATUS_RUNNING, ==,
+                    SNC_STATUS_RUNNING);
+    snc_free(s);
+}
+
+/* Save @src's state to a new file; returns its "file:" URI. */
+static char *save_state(SNC *src, char **path)
+{
+    int fd = g_file_open_tmp("snc-test-state-XXXXXX", path, NULL);
+    char *uri;
+
+    g_assert(fd >= 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", *path);
+    migrate_to_file(src->qts, uri);
+    return uri;
+}
+
+/*
+ * A running device keeps ending periods after a restore: the period
+ * timer and the PERIOD_END interrupt status survive the load.
+ */
+static void test_restore_period_timer(void)
+{
+    SNC *src = snc_init("tcg", 0, NULL), *dst;
+    g_autofree char *path = NULL, *uri = NULL;
+    uint64_t seq;
+    int i;
+
+    wr32(src, SNC_REG_INTR_ENABLE, SNC_INTR_PERIOD_END);
+    wr32(src, SNC_REG_PERIOD_MS, 50);
+    wr32(src, SNC_REG_CONTROL, SNC_CONTROL_START);
+    g_usleep(200 * 1000);
+    hmp_pause(src);
+    seq = rd64(src, SNC_REG_SEQ);
+    g_assert_cmpuint(seq, >, 0);
+    uri = save_state(src, &path);
+
+    dst = snc_dest(uri);
+    wait_incoming(dst->qts);
+    snc_attach(dst);
+    hmp_pause(dst);
+    g_assert_cmphex(rd32(dst, SNC_REG_STATUS), ==, RUN_SNAP);
+    wr32(dst, SNC_REG_INTR_STATUS, SNC_INTR_PERIOD_END);
+    g_assert_cmphex(rd32(dst, SNC_REG_INTR_STATUS), ==, 0);
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'cont'}");
+
+    /* Periods of 50 ms of guest time: several end within 10 s. */
+    for (i = 0; i < 1000 && rd64(dst, SNC_REG_SEQ) < seq + 3; i++) {
+        g_usleep(10000);
+    }
+    g_assert_cmpuint(rd64(dst, SNC_REG_SEQ), >=, seq + 3);
+    g_assert_cmphex(rd32(dst, SNC_REG_INTR_STATUS), ==, SNC_INTR_PERIOD_END);
+
+    snc_free(dst);
+    snc_free(src);
+    unlink(path);
+}
+
+/*
+ * Loading a stream in which the device was stopped stops a device that
+ * was started on the destination before the load: its TLB-fill observer
+ * is released, so it can be started again, and counts.
+ */
+static void test_load_stops_running(void)
+{
+    SNC *src = snc_init("tcg", 0, NULL), *dst;
+    g_autofree char *path = NULL, *uri = NULL;
+
+    count_for(src, SNC_CONTROL_MODE_ALL, 100);
+    wr32(src, SNC_REG_CONTROL, SNC_CONTROL_STOP);
+    hmp_pause(src);
+    uri = save_state(src, &path);
+
+    dst = snc_dest("defer");
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'snc-control',"
+                             " 'arguments': {'action': 'start'}}");
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming',"
+                             " 'arguments': {'uri': %s}}", uri);
+    wait_incoming(dst->qts);
+    snc_attach(dst);
+    g_assert_cmphex(rd32(dst, SNC_REG_STATUS), ==, SNC_STATUS_SNAPSHOT);
+
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'snc-control',"
+                             " 'arguments': {'action': 'start'}}");
+    g_assert_cmphex(rd32(dst, SNC_REG_STATUS) & SNC_STATUS_RUNNING, ==,
+                    SNC_STATUS_RUNNING);
+    /* The source was paused, so is the destination. */
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'cont'}");
+    g_usleep(200 * 1000);
+    g_assert_cmpuint(rd64(dst, SNC_REG_TOTAL), >, 0);
+
+    snc_free(dst);
+    snc_free(src);
+    unlink(path);
+}
+
+/*
+ * A nonzero period must be at least SNC_MIN_PERIOD_MS(counters): 32 ms
+ * for 65536 zones and 2 nodes.  A guest write below it is logged and
+ * ignored; QMP and the property refuse it and name 'period-ms'.
+ */
+static void test_min_period(void)
+{
+    SNC *s = snc_init("qtest", 0, ",zones=65536,period-ms=0");
+    unsigned min = SNC_MIN_PERIOD_MS(65536 * NODES);
+    g_autofree char *log = NULL;
+
+    g_assert_cmpuint(min, ==, 32);
+    wr32(s, SNC_REG_PERIOD_MS, 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    wr32(s, SNC_REG_PERIOD_MS, min - 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    wr32(s, SNC_REG_PERIOD_MS, min);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, min);
+    wr32(s, SNC_REG_PERIOD_MS, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    log = read_log(s);
+    g_assert(strstr(log, "PERIOD_MS below the minimum"));
+
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-configure',"
+                           " 'arguments': {'period-ms': 31}}"),
+                 "'period-ms' 31 is below the minimum of 32");
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 0);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                             " 'arguments': {'period-ms': 32}}");
+    g_assert_cmpuint(rd32(s, SNC_REG_PERIOD_MS), ==, 32);
+    snc_free(s);
+
+    assert_refused("-device snc,zones=65536,period-ms=1", "'period-ms' 1");
+}
+
+/*
+ * Only node RAM counts.  Guest RAM ends at 85 MiB; with 64 zones a zone
+ * is 2 MiB.  The device's own 4 MiB option ROM, mapped at 84 MiB, shows
+ * where RAM does not hide it: at 85-88 MiB, in zone 42 after 1 MiB of
+ * RAM and as all of zone 43.  The boot block reads (and tries to write)
+ * every page to 100 MiB, the ROM's pages included.  Zone 43 has no
+ * home node and must count nothing; zone 42 must count only its RAM
+ * half, about half of what the all-RAM zone 41 counts.
+ */
+static void test_rom_never_counts(void)
+{
+    g_autofree char *rom = NULL, *props = NULL;
+    g_autofree uint8_t *zeros = g_malloc0(4 * MiB);
+    uint64_t z41, z42;
+    SNC *s;
+
+    g_assert(g_file_open_tmp("snc-test-rom-XXXXXX", &rom, NULL) >= 0);
+    g_assert(g_file_set_contents(rom, (char *)zeros, 4 * MiB, NULL));
+    props = g_strdup_printf(",zones=64,period-ms=0,sample-interval-us=1000"
+                            ",romfile=%s", rom);
+    s = snc_boot("tcg", "-m 85M", props, 85 * MiB - PAGE);
+    g_assert_cmpuint(rd32(s, SNC_REG_ZONE_SHIFT), ==, 21);
+    qpci_config_writel(s->dev, PCI_ROM_ADDRESS,
+                       84 * MiB | PCI_ROM_ADDRESS_ENABLE);
+
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_START);
+    g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix, 64 * 8 + 41), ==, 0);
+    g_assert_cmpuint(qpci_io_readb(s->dev, s->matrix, 64 * 8 + 42), ==, 0);
+    g_assert_cmphex(qpci_io_readb(s->dev, s->matrix, 64 * 8 + 43), ==,
+                    SNC_NO_NODE);
+    g_usleep(500 * 1000);
+    hmp_pause(s);
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT);
+
+    z41 = qpci_io_readq(s->dev, s->matrix, 41 * 8);
+    z42 = qpci_io_readq(s->dev, s->matrix, 42 * 8);
+    g_test_message("zone 41 (RAM) %" PRIu64 ", zone 42 (half RAM, half"
+                   " ROM) %" PRIu64, z41, z42);
+    g_assert_cmpuint(z41, >, 0);
+    g_assert_cmpuint(z42, >, 0);
+    g_assert_cmpuint(z42 * 4, <, z41 * 3);
+    g_assert_cmpuint(qpci_io_readq(s->dev, s->matrix, 43 * 8), ==, 0);
+    snc_free(s);
+    unlink(rom);
 }
 
 int main(int argc, char **argv)
@@ -905,7 +1208,15 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/period/event", test_period_event);
     qtest_add_func("/snc/qmp/query", test_qmp_query);
     qtest_add_func("/snc/qmp/errors", test_qmp_errors);
+    qtest_add_func("/snc/qmp/device-argument", test_qmp_device_arg);
+    qtest_add_func("/snc/qmp/no-device", test_qmp_no_device);
     qtest_add_func("/snc/device/errors", test_device_errors);
+    qtest_add_func("/snc/device/system-reset", test_system_reset);
     qtest_add_func("/snc/migration/save-restore", test_save_restore);
+    qtest_add_func("/snc/migration/period-timer", test_restore_period_timer);
+    qtest_add_func("/snc/migration/load-stops-running",
+                   test_load_stops_running);
+    qtest_add_func("/snc/period/minimum", test_min_period);
+    qtest_add_func("/snc/count/rom-never-counts", test_rom_never_counts);
     return g_test_run();
 }

@@ -41,23 +41,7 @@
 #include <unistd.h>
 #include "guest-numa.h"
 
-#define SNC_VENDOR      0x1234
-#define SNC_DEVICE      0x534e
-#define SNC_ID          0x30434e53
-
-#define REG_ID          0x000
-#define REG_CAPS        0x008
-#define REG_NR_ZONES    0x010
-#define REG_NR_NODES    0x014
-#define REG_ZONE_SHIFT  0x018
-#define REG_CONTROL     0x040
-#define REG_PERIOD_MS   0x044
-#define REG_SAMPLE_US   0x04c
-#define REG_TOTAL       0x068
-
-#define CTL_START       0x1
-#define CTL_STOP        0x2
-#define CTL_SNAPSHOT    0x4
+#include "snc_regs.h"
 
 #define HUGE            (2UL << 20)
 
@@ -143,19 +127,19 @@ static bool snc_open(void)
         g_autofree char *dir = g_build_filename(base, name, NULL);
         g_autofree char *enable = g_build_filename(dir, "enable", NULL);
 
-        if (sysfs_hex(dir, "vendor") != SNC_VENDOR ||
-            sysfs_hex(dir, "device") != SNC_DEVICE) {
+        if (sysfs_hex(dir, "vendor") != SNC_PCI_VENDOR_ID ||
+            sysfs_hex(dir, "device") != SNC_PCI_DEVICE_ID) {
             continue;
         }
         g_file_set_contents(enable, "1", 1, NULL);
         snc.regs = map_resource(dir, 0, &size);
         snc.matrix = map_resource(dir, 2, &size);
-        if (rd32(REG_ID) != SNC_ID) {
-            g_error("%s: ID register reads 0x%x", dir, rd32(REG_ID));
+        if (rd32(SNC_REG_ID) != SNC_ID) {
+            g_error("%s: ID register reads 0x%x", dir, rd32(SNC_REG_ID));
         }
-        snc.zones = rd32(REG_NR_ZONES);
-        snc.nodes = rd32(REG_NR_NODES);
-        snc.shift = rd32(REG_ZONE_SHIFT);
+        snc.zones = rd32(SNC_REG_NR_ZONES);
+        snc.nodes = rd32(SNC_REG_NR_NODES);
+        snc.shift = rd32(SNC_REG_ZONE_SHIFT);
         return true;
     }
     return false;
@@ -330,9 +314,9 @@ static Verdict judge(int n)
 
 static void start_counting(void)
 {
-    wr32(REG_PERIOD_MS, 0);
-    wr32(REG_SAMPLE_US, opt_sample_us);
-    wr32(REG_CONTROL, CTL_START);
+    wr32(SNC_REG_PERIOD_MS, 0);
+    wr32(SNC_REG_SAMPLE_US, opt_sample_us);
+    wr32(SNC_REG_CONTROL, SNC_CONTROL_START);
 }
 
 static int run_accuracy(void)
@@ -352,10 +336,10 @@ static int run_accuracy(void)
         start_counting();
         pthread_barrier_wait(&barrier);
         usleep(opt_ms * 1000);
-        wr32(REG_CONTROL, CTL_SNAPSHOT);
+        wr32(SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT);
         stop_touching = 1;
         pthread_barrier_wait(&barrier);
-        wr32(REG_CONTROL, CTL_STOP);
+        wr32(SNC_REG_CONTROL, SNC_CONTROL_STOP);
         nr_free = find_free_zones();
         for (n = 0; n < nr_workers; n++) {
             Verdict v = judge(n);
@@ -417,7 +401,7 @@ static int run_overhead(void)
         pthread_barrier_wait(&barrier);
         printf("snc-cpu: end %d %d %s\n", opt_sample_us, r / 2,
                on ? "on" : "off");
-        wr32(REG_CONTROL, CTL_STOP);
+        wr32(SNC_REG_CONTROL, SNC_CONTROL_STOP);
         for (n = 0; n < nr_workers; n++) {
             worst = MAX(worst, workers[n].seconds);
         }
@@ -487,16 +471,16 @@ int main(int argc, char **argv)
     }
     if (!snc_open()) {
         printf("not ok 1 - find the snc PCI device (%04x:%04x)\n1..1\n",
-               SNC_VENDOR, SNC_DEVICE);
+               SNC_PCI_VENDOR_ID, SNC_PCI_DEVICE_ID);
         return 1;
     }
     nr_workers = numa_num_configured_nodes();
     printf("%s 1 - snc device: %u zones of %lu KiB, %u nodes (guest has %d),"
            " counting %s\n",
-           snc.nodes == (unsigned)nr_workers && (rd32(REG_CAPS) & 1) ?
+           snc.nodes == (unsigned)nr_workers && (rd32(SNC_REG_CAPS) & 1) ?
            "ok" : "not ok", snc.zones, (1UL << snc.shift) >> 10, snc.nodes,
-           nr_workers, rd32(REG_CAPS) & 1 ? "available" : "unavailable");
-    if (snc.nodes != (unsigned)nr_workers || !(rd32(REG_CAPS) & 1)) {
+           nr_workers, rd32(SNC_REG_CAPS) & 1 ? "available" : "unavailable");
+    if (snc.nodes != (unsigned)nr_workers || !(rd32(SNC_REG_CAPS) & 1)) {
         printf("1..1\n");
         return 1;
     }

@@ -1,0 +1,157 @@
+/*
+ * Scalable Node Controller (SNC): the register map
+ *
+ * Copyright (c) 2026 NUMA migrator developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The one definition of the device's programming interface, shared by
+ * the device model (hw/mem/snc.c), its qtest and the guest programs
+ * (tools/snc).  Plain C macros only, no includes, so that any C
+ * program, in QEMU, in guest user space or in a kernel, can include it
+ * as it is.  docs/design/snc.md repeats the register table for
+ * readers; scripts/check-snc-regs.py, run by make check, fails when
+ * that table, the table below and the macros disagree.
+ *
+ * The guest kernel driver takes a generated copy of this file, the way
+ * QEMU imports Linux's headers into include/standard-headers with
+ * scripts/update-linux-headers.sh, with the direction reversed: QEMU
+ * owns the map.  The copy is this file with the include guard renamed
+ * (HW_MEM_SNC_REGS_H to _MISC_SNC_REGS_H) and nothing else changed,
+ * never edited by hand; regenerate it whenever this file changes, and
+ * let the driver's build compare the two.
+ *
+ * BAR0, registers (4 KiB, little-endian; 64-bit registers may be read
+ * as one 8-byte access or as two 4-byte halves, low half first):
+ *
+ *   0x000 ID           RO 32  0x30434e53 ("SNC0")
+ *   0x004 VERSION      RO 32  0x00010000 (1.0)
+ *   0x008 CAPS         RO 32  bit 0 COUNTING: touches can be counted,
+ *                             bit 1 EXACT: exact mode is available
+ *   0x00c STATUS       RO 32  bit 0 RUNNING, bit 1 UNAVAILABLE,
+ *                             bit 2 SNAPSHOT (a period has ended)
+ *   0x010 NR_ZONES     RO 32  number of zones (power of two)
+ *   0x014 NR_NODES     RO 32  number of source nodes
+ *   0x018 ZONE_SHIFT   RO 32  log2 of the zone size
+ *   0x020 ZONE_BASE    RO 64  guest-physical address of zone 0 (0)
+ *   0x040 CONTROL      RW 32  write: bit 0 START, bit 1 STOP, bit 2
+ *                             SNAPSHOT (at most one of them), bits 5:4
+ *                             MODE (0 all, 1 remote, 2 track-max),
+ *                             bit 8 EXACT (count every data access);
+ *                             read: MODE and EXACT
+ *   0x044 PERIOD_MS    RW 32  period length, 0 = periods end on
+ *                             request only; otherwise from
+ *                             SNC_MIN_PERIOD_MS(NR_ZONES * NR_NODES)
+ *                             to 2400000
+ *   0x048 NODE_FILTER  RW 32  bitmap of counted source nodes, 0 = all
+ *   0x04c SAMPLE_US    RW 32  TLB flush interval, 100 to 1000000
+ *   0x050 INTR_STATUS  RW1C   bit 0 PERIOD_END
+ *   0x054 INTR_ENABLE  RW 32  bit 0 PERIOD_END
+ *   0x058 SEQ          RO 64  number of the snapshot's period
+ *   0x060 PERIOD_NS    RO 64  length of the snapshot's period
+ *   0x068 TOTAL        RO 64  touches counted since START
+ *   0x080 HOT_ADDR     RW 32  counter index, zone * NR_NODES + node
+ *   0x088 HOT_DATA     RO 64  snapshot counter at HOT_ADDR; HOT_ADDR
+ *                             advances (wrapping to 0) after an 8-byte
+ *                             read or a read of the upper half
+ *   0x800-0xfff               reserved for a request mailbox (v2)
+ *
+ * BAR2, the snapshot (read-only): u64 counter[NR_ZONES][NR_NODES],
+ * then u8 home_node[NR_ZONES] (SNC_NO_NODE: no RAM in the zone).
+ *
+ * Bad accesses (unknown or reserved offsets, wrong sizes, unaligned
+ * accesses, writes to read-only registers, out-of-range values) are
+ * logged by the device and ignored; reads return 0.
+ */
+
+#ifndef HW_MEM_SNC_REGS_H
+#define HW_MEM_SNC_REGS_H
+
+/* PCI identity */
+#define SNC_PCI_VENDOR_ID       0x1234
+#define SNC_PCI_DEVICE_ID       0x534e
+#define SNC_PCI_REVISION        1
+
+/* BARs */
+#define SNC_BAR_REGS            0
+#define SNC_BAR_MATRIX          2
+#define SNC_REGS_SIZE           0x1000
+
+/* BAR0 register offsets */
+#define SNC_REG_ID              0x000
+#define SNC_REG_VERSION         0x004
+#define SNC_REG_CAPS            0x008
+#define SNC_REG_STATUS          0x00c
+#define SNC_REG_NR_ZONES        0x010
+#define SNC_REG_NR_NODES        0x014
+#define SNC_REG_ZONE_SHIFT      0x018
+#define SNC_REG_ZONE_BASE       0x020
+#define SNC_REG_CONTROL         0x040
+#define SNC_REG_PERIOD_MS       0x044
+#define SNC_REG_NODE_FILTER     0x048
+#define SNC_REG_SAMPLE_US       0x04c
+#define SNC_REG_INTR_STATUS     0x050
+#define SNC_REG_INTR_ENABLE     0x054
+#define SNC_REG_SEQ             0x058
+#define SNC_REG_PERIOD_NS       0x060
+#define SNC_REG_TOTAL           0x068
+#define SNC_REG_HOT_ADDR        0x080
+#define SNC_REG_HOT_DATA        0x088
+#define SNC_REG_MAILBOX         0x800   /* reserved, to 0xfff */
+
+/* ID and VERSION values */
+#define SNC_ID                  0x30434e53      /* "SNC0" */
+#define SNC_VERSION             0x00010000      /* 1.0 */
+
+/* CAPS */
+#define SNC_CAPS_COUNTING       (1u << 0)
+#define SNC_CAPS_EXACT          (1u << 1)
+
+/* STATUS */
+#define SNC_STATUS_RUNNING      (1u << 0)
+#define SNC_STATUS_UNAVAILABLE  (1u << 1)
+#define SNC_STATUS_SNAPSHOT     (1u << 2)
+
+/* CONTROL */
+#define SNC_CONTROL_START       (1u << 0)
+#define SNC_CONTROL_STOP        (1u << 1)
+#define SNC_CONTROL_SNAPSHOT    (1u << 2)
+#define SNC_CONTROL_MODE_SHIFT  4
+#define SNC_CONTROL_MODE_MASK   (3u << SNC_CONTROL_MODE_SHIFT)
+#define SNC_CONTROL_MODE(m)     ((unsigned)(m) << SNC_CONTROL_MODE_SHIFT)
+#define SNC_CONTROL_EXACT       (1u << 8)
+#define SNC_CONTROL_VALID       (SNC_CONTROL_START | SNC_CONTROL_STOP | \
+                                 SNC_CONTROL_SNAPSHOT | \
+                                 SNC_CONTROL_MODE_MASK | SNC_CONTROL_EXACT)
+
+/* CONTROL.MODE values (QMP's SncMode has the same numbering) */
+#define SNC_CONTROL_MODE_ALL        0
+#define SNC_CONTROL_MODE_REMOTE     1
+#define SNC_CONTROL_MODE_TRACK_MAX  2
+
+/* INTR_STATUS and INTR_ENABLE */
+#define SNC_INTR_PERIOD_END     (1u << 0)
+
+/* Limits of the geometry and of the writable registers */
+#define SNC_MAX_ZONES           65536
+#define SNC_MAX_NODES           32
+#define SNC_MAX_PERIOD_MS       2400000
+#define SNC_MIN_SAMPLE_US       100
+#define SNC_MAX_SAMPLE_US       1000000
+
+/*
+ * Each period end moves every counter to the snapshot while the device
+ * holds QEMU's main lock, so it costs time in proportion to the counter
+ * count.  A nonzero PERIOD_MS must give at least 1 ms per
+ * SNC_COUNTERS_PER_MS counters (at least 1 ms): about 1% of one host
+ * CPU at most, at a few nanoseconds per counter.  2048 zones and 2
+ * nodes allow 1 ms; 65536 zones and 32 nodes, 512 ms.
+ */
+#define SNC_COUNTERS_PER_MS     4096
+#define SNC_MIN_PERIOD_MS(counters) \
+    (((counters) + SNC_COUNTERS_PER_MS - 1) / SNC_COUNTERS_PER_MS)
+
+/* BAR2: home_node[] value of a zone that holds no RAM */
+#define SNC_NO_NODE             0xff
+
+#endif /* HW_MEM_SNC_REGS_H */
