@@ -49,6 +49,20 @@ suite() {
     echo "   ($(( $(date +%s) - start )) s)"
 }
 
+# The host tools' g_test suites: the policy engine's decisions on
+# recorded snapshots, and the shared QMP client against the project's
+# QEMU.
+unit_tests=("$top"/build/tools/tools/policy/policy-test
+            "$top"/build/tools/tools/qmp/qmp-client-test)
+
+run_unit_tests() {
+    local t rc=0
+    for t in "${unit_tests[@]}"; do
+        QEMU_BINARY="$top/build/qemu-system-x86_64" "$t" --tap || rc=1
+    done
+    return $rc
+}
+
 # The mover's qtests run on this host and again in the multi-node test
 # host; the SNC's need no host NUMA nodes and run here only.
 qtests=("$top"/build/qemu/tests/qtest/guest-memory-move-test)
@@ -85,6 +99,7 @@ run_page_migrate_tools() {
         "$top"/build/guest-kernel/tools/*
 }
 
+suite unit run_unit_tests
 suite qtest-host run_host_qtests
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4
