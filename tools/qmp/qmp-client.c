@@ -188,7 +188,7 @@ QmpEvent *qmp_client_wait_event(QmpClient *client, const char *name,
         QmpEvent *event;
 
         event = qmp_client_next_event(client,
-                                      left_us > 0 ? left_us / 1000 : 0,
+                                      left_us > 0 ? (left_us + 999) / 1000 : 0,
                                       errp);
         if (!event) {
             return NULL;
