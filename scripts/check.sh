@@ -50,10 +50,11 @@ suite() {
 }
 
 # The host tools' g_test suites: the policy engine's decisions on
-# recorded snapshots, and the shared QMP client against the project's
-# QEMU.
+# snapshots of QMP replies, and the shared QMP client and the policy's
+# parser against the project's QEMU.
 unit_tests=("$top"/build/tools/tools/policy/policy-test
-            "$top"/build/tools/tools/qmp/qmp-client-test)
+            "$top"/build/tools/tools/qmp/qmp-client-test
+            "$top"/build/tools/tools/policy/policy-qmp-test)
 
 run_unit_tests() {
     local t rc=0

@@ -1,149 +1,40 @@
 /*
  * Tests of the QMP client's socket transport against a real QEMU.
  *
- * Each test starts the project's QEMU ($QEMU_BINARY, by default
- * build/qemu-system-x86_64 at the top of the tree) with a QMP socket
- * in a fresh temporary directory, and kills it at the end.
+ * Each test starts the project's QEMU (test-qemu.h) with -machine
+ * none, and kills it at the end.
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <string.h>
 
 #include "qmp-client.h"
+#include "test-qemu.h"
 
-/* Short enough that a failure is quick, long enough for a busy host. */
-#define TEST_TIMEOUT_MS 5000
-
-typedef struct Qemu {
-    GSubprocess *proc;
-    char *dir;
-    char *sock;
-} Qemu;
-
-static const char *qemu_binary(void)
-{
-    static char *path;
-    const char *env = g_getenv("QEMU_BINARY");
-
-    if (env) {
-        return env;
-    }
-    if (!path) {
-        path = g_build_filename(TOP_SRCDIR, "build",
-                                "qemu-system-x86_64", NULL);
-    }
-    return path;
-}
-
-static void qemu_stop(Qemu *q)
-{
-    if (q->proc) {
-        g_subprocess_force_exit(q->proc);
-        g_subprocess_wait(q->proc, NULL, NULL);
-        g_clear_object(&q->proc);
-    }
-    if (q->sock) {
-        g_unlink(q->sock);
-    }
-    if (q->dir) {
-        g_rmdir(q->dir);
-    }
-    g_free(q->sock);
-    g_free(q->dir);
-}
-
-/* A failed assertion aborts the test: QEMU must not outlive it. */
-static void die_with_parent(gpointer data G_GNUC_UNUSED)
-{
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/*
- * Start QEMU (-machine none, with @ram_mib MiB of RAM if not 0) and
- * wait until its QMP socket exists.  Returns FALSE, with the test
- * skipped, if there is no QEMU to run.
- */
-static gboolean qemu_start(Qemu *q, guint ram_mib)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *qmp = NULL;
-    g_autofree char *mem = g_strdup_printf("%uM", ram_mib);
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
-    gint64 deadline;
-
-    *q = (Qemu){ 0 };
-    if (!g_file_test(qemu_binary(), G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_skip_printf("no QEMU at %s (set QEMU_BINARY)",
-                           qemu_binary());
-        return FALSE;
-    }
-    q->dir = g_dir_make_tmp("qmp-client-test-XXXXXX", &err);
-    g_assert_no_error(err);
-    q->sock = g_build_filename(q->dir, "qmp.sock", NULL);
-    qmp = g_strdup_printf("unix:%s,server=on,wait=off", q->sock);
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-    g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL,
-                                          NULL);
-    q->proc = g_subprocess_launcher_spawn(launcher, &err, qemu_binary(),
-                                          "-machine", "none",
-                                          "-display", "none", "-nodefaults",
-                                          "-qmp", qmp,
-                                          ram_mib ? "-m" : NULL, mem, NULL);
-    g_assert_no_error(err);
-
-    deadline = g_get_monotonic_time() + TEST_TIMEOUT_MS * (gint64)1000;
-    while (!g_file_test(q->sock, G_FILE_TEST_EXISTS)) {
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(10000);
-    }
-    return TRUE;
-}
-
-/*
- * QEMU creates the socket file just before it listens on it: a refused
- * connection in between is retried.
- */
-static void connect_retrying(QmpClient *client)
-{
-    gint64 deadline = g_get_monotonic_time() +
-                      TEST_TIMEOUT_MS * (gint64)1000;
-    g_autoptr(GError) err = NULL;
-
-    while (!qmp_client_connect(client, &err) &&
-           g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) &&
-           g_get_monotonic_time() < deadline) {
-        g_clear_error(&err);
-        g_usleep(10000);
-    }
-    g_assert_no_error(err);
-}
+#define TEST_TIMEOUT_MS TEST_QEMU_TIMEOUT_MS
 
 /* A QEMU per test, and a client connected to it unless skipped. */
-typedef struct Fixture {
-    Qemu q;
-    QmpClient *client;
-} Fixture;
+typedef TestQemu Fixture;
 
 /* @data: MiB of guest RAM. */
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    f->client = NULL;
-    if (qemu_start(&f->q, GPOINTER_TO_UINT(data))) {
-        f->client = qmp_client_new_socket(f->q.sock, TEST_TIMEOUT_MS);
-        connect_retrying(f->client);
+    g_autofree char *mem = g_strdup_printf("%uM", GPOINTER_TO_UINT(data));
+    const char *args[] = { "-machine", "none", "-m", mem, NULL };
+
+    if (!GPOINTER_TO_UINT(data)) {
+        args[2] = NULL;
     }
+    test_qemu_start(f, args);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-    g_clear_pointer(&f->client, qmp_client_free);
-    qemu_stop(&f->q);
+    test_qemu_stop(f);
 }
 
 /*
@@ -378,8 +269,8 @@ static void test_qemu_dies(Fixture *f,
     if (!client) {
         return;
     }
-    g_subprocess_force_exit(f->q.proc);
-    g_subprocess_wait(f->q.proc, NULL, NULL);
+    g_subprocess_force_exit(f->proc);
+    g_subprocess_wait(f->proc, NULL, NULL);
 
     start = g_get_monotonic_time();
     ret = qmp_client_execute(client, "query-version", NULL, &err);
@@ -398,7 +289,7 @@ static void test_qemu_dies(Fixture *f,
 }
 
 /* SIGSTOP takes effect asynchronously: wait until QEMU is stopped. */
-static void wait_stopped(Qemu *q)
+static void wait_stopped(TestQemu *q)
 {
     g_autofree char *path = g_strdup_printf("/proc/%s/stat",
                                             g_subprocess_get_identifier(
@@ -434,10 +325,10 @@ static void test_qemu_hangs(Fixture *f,
     }
     /* QEMU serves one client at a time on a socket. */
     qmp_client_close(f->client);
-    client = qmp_client_new_socket(f->q.sock, 500);
-    connect_retrying(client);
-    g_subprocess_send_signal(f->q.proc, SIGSTOP);
-    wait_stopped(&f->q);
+    client = qmp_client_new_socket(f->sock, 500);
+    test_qemu_connect(client);
+    g_subprocess_send_signal(f->proc, SIGSTOP);
+    wait_stopped(f);
 
     start = g_get_monotonic_time();
     ret = qmp_client_execute(client, "query-version", NULL, &err);
@@ -445,7 +336,7 @@ static void test_qemu_hangs(Fixture *f,
     g_assert_error(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
     g_assert_cmpint(g_get_monotonic_time() - start, >=, 500 * 1000);
     g_assert_cmpint(g_get_monotonic_time() - start, <, 3 * G_USEC_PER_SEC);
-    g_subprocess_send_signal(f->q.proc, SIGCONT);
+    g_subprocess_send_signal(f->proc, SIGCONT);
 }
 
 static void add(const char *path, guint ram_mib,
