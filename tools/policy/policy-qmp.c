@@ -43,6 +43,28 @@ static gboolean get_int(JsonObject *obj, const char *what,
     return TRUE;
 }
 
+/* Integer element @i of list @member, in [@min, @max]. */
+static gboolean get_int_element(JsonArray *array, guint i, const char *what,
+                                const char *member, gint64 min, gint64 max,
+                                gint64 *value, GError **errp)
+{
+    JsonNode *node = json_array_get_element(array, i);
+
+    if (json_node_get_value_type(node) != G_TYPE_INT64) {
+        return bad(errp, what, member, "has an element that is not an "
+                   "integer");
+    }
+    *value = json_node_get_int(node);
+    if (*value < min || *value > max) {
+        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: member '%s' has %" G_GINT64_FORMAT " at %u, not "
+                    "in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+                    what, member, *value, i, min, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static JsonArray *get_array(JsonObject *obj, const char *what,
                             const char *member, GError **errp)
 {
@@ -164,7 +186,13 @@ static gboolean node_counts(JsonObject *obj, PolicyCounts *counts,
                        "per zone");
         }
         for (guint z = 0; z < counts->nr_zones; z++) {
-            row[z] = json_array_get_int_element(list, z);
+            gint64 count;
+
+            if (!get_int_element(list, z, what, "counts", 0, G_MAXINT64,
+                                 &count, errp)) {
+                return FALSE;
+            }
+            row[z] = count;
         }
         return TRUE;
     }
@@ -193,13 +221,16 @@ gboolean policy_counts_from_qmp(JsonNode *reply, const char *device,
     const char *what = "query-snc-counters";
     JsonObject *dev = select_device(reply, device, errp);
     JsonArray *homes, *nodes;
+    JsonNode *available;
     gint64 zones, zone_size, sequence, max_node = -1;
 
     if (!dev) {
         return FALSE;
     }
-    if (json_object_has_member(dev, "available") &&
-        !json_object_get_boolean_member(dev, "available")) {
+    available = json_object_get_member(dev, "available");
+    if (available &&
+        json_node_get_value_type(available) == G_TYPE_BOOLEAN &&
+        !json_node_get_boolean(available)) {
         const char *why = get_string(dev, "unavailable-reason");
 
         g_set_error(errp, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -237,11 +268,12 @@ gboolean policy_counts_from_qmp(JsonNode *reply, const char *device,
     policy_counts_init(counts, zones, max_node + 1, zone_size);
     counts->sequence = sequence;
     for (guint z = 0; z < zones; z++) {
-        gint64 home = json_array_get_int_element(homes, z);
+        gint64 home;
 
-        if (home < -1 || home >= POLICY_MAX_NODES) {
+        if (!get_int_element(homes, z, what, "home-nodes", -1,
+                             POLICY_MAX_NODES - 1, &home, errp)) {
             policy_counts_clear(counts);
-            return bad(errp, what, "home-nodes", "has a node out of range");
+            return FALSE;
         }
         counts->home[z] = home;
     }
@@ -326,10 +358,9 @@ gboolean policy_topology_memdevs_from_qmp(PolicyTopology *topology,
         if (json_array_get_length(hosts) == 1 &&
             (g_strcmp0(policy, "bind") == 0 ||
              g_strcmp0(policy, "preferred") == 0)) {
-            node = json_array_get_int_element(hosts, 0);
-            if (node < 0 || node >= POLICY_MAX_NODES) {
-                return bad(errp, what, "host-nodes", "has a node out of "
-                           "range");
+            if (!get_int_element(hosts, 0, what, "host-nodes", 0,
+                                 POLICY_MAX_NODES - 1, &node, errp)) {
+                return FALSE;
             }
         }
         policy_topology_add_memdev(topology, get_string(m, "id"), node);

@@ -272,6 +272,14 @@ static void test_ping_pong(void)
     replay("ping-pong.json", &config, unconfirmed);
 }
 
+/* A deep copy: json_node_copy() shares the containers. */
+static JsonNode *deep_copy(JsonNode *node)
+{
+    g_autofree char *text = json_to_string(node, FALSE);
+
+    return json_from_string(text, NULL);
+}
+
 /* The parser picks one device from a list and reads "top" replies. */
 static void test_parse_devices(void)
 {
@@ -279,7 +287,7 @@ static void test_parse_devices(void)
     JsonObject *period = json_array_get_object_element(
         json_object_get_array_member(snap, "periods"), 0);
     JsonNode *reply = json_object_get_member(period, "query-snc-counters");
-    g_autoptr(JsonNode) two = json_node_copy(reply);
+    g_autoptr(JsonNode) two = deep_copy(reply);
     JsonArray *list = json_node_get_array(two);
     g_autoptr(JsonObject) other = json_object_new();
     g_autoptr(GError) err = NULL;
@@ -317,6 +325,30 @@ static void test_parse_devices(void)
     g_assert_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
     g_assert_nonnull(strstr(err->message, "'zones' is missing"));
     g_clear_error(&err);
+
+    /* A home node that is not an integer, or out of range. */
+    {
+        g_autoptr(JsonNode) bent = deep_copy(reply);
+        JsonObject *dev = json_array_get_object_element(
+            json_node_get_array(bent), 0);
+        JsonArray *homes = json_array_new();
+
+        for (guint z = 0; z < 8; z++) {
+            json_array_add_int_element(homes, z == 3 ? 128 : 0);
+        }
+        json_object_set_array_member(dev, "home-nodes", homes);
+        g_assert_false(policy_counts_from_qmp(bent, NULL, &counts, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+        g_assert_cmpstr(err->message, ==, "query-snc-counters: member "
+                        "'home-nodes' has 128 at 3, not in [-1, 127]");
+        g_clear_error(&err);
+        json_array_remove_element(homes, 3);
+        json_array_add_string_element(homes, "x");
+        g_assert_false(policy_counts_from_qmp(bent, NULL, &counts, &err));
+        g_assert_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+        g_assert_nonnull(strstr(err->message, "not an integer"));
+        g_clear_error(&err);
+    }
 
     /* A device that cannot count says why. */
     json_object_set_boolean_member(other, "available", FALSE);

@@ -91,7 +91,25 @@ void qmp_client_close(QmpClient *client)
     client->ops->close(client, client->priv);
 }
 
-/* Non-negative integer member @name of @obj, or 0. */
+/* Member @name of @obj if it is an object, else NULL. */
+static JsonObject *member_object(JsonObject *obj, const char *name)
+{
+    JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
+
+    return node && JSON_NODE_HOLDS_OBJECT(node) ?
+           json_node_get_object(node) : NULL;
+}
+
+/* Member @name of @obj if it is a string, else NULL. */
+static const char *member_string(JsonObject *obj, const char *name)
+{
+    JsonNode *node = json_object_get_member(obj, name);
+
+    return node && json_node_get_value_type(node) == G_TYPE_STRING ?
+           json_node_get_string(node) : NULL;
+}
+
+/* Integer member @name of @obj, or 0. */
 static gint64 member_int(JsonObject *obj, const char *name)
 {
     JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
@@ -105,16 +123,11 @@ static gint64 member_int(JsonObject *obj, const char *name)
 void qmp_client_push_event(QmpClient *client, JsonObject *message)
 {
     QmpEvent *event = g_new0(QmpEvent, 1);
-    JsonObject *ts = json_object_get_object_member(message, "timestamp");
+    JsonObject *ts = member_object(message, "timestamp");
+    JsonObject *data = member_object(message, "data");
 
-    event->name = g_strdup(json_object_get_string_member(message,
-                                                         "event"));
-    if (json_object_has_member(message, "data")) {
-        event->data = json_object_ref(
-            json_object_get_object_member(message, "data"));
-    } else {
-        event->data = json_object_new();
-    }
+    event->name = g_strdup(member_string(message, "event"));
+    event->data = data ? json_object_ref(data) : json_object_new();
     event->seconds = member_int(ts, "seconds");
     event->microseconds = member_int(ts, "microseconds");
     g_queue_push_tail(&client->events, event);
@@ -124,14 +137,9 @@ void qmp_client_push_event(QmpClient *client, JsonObject *message)
 static void set_reply_error(JsonObject *error, const char *command,
                             GError **errp)
 {
-    const char *class = NULL, *desc = NULL;
+    const char *class = member_string(error, "class");
+    const char *desc = member_string(error, "desc");
 
-    if (JSON_NODE_HOLDS_VALUE(json_object_get_member(error, "class"))) {
-        class = json_object_get_string_member(error, "class");
-    }
-    if (JSON_NODE_HOLDS_VALUE(json_object_get_member(error, "desc"))) {
-        desc = json_object_get_string_member(error, "desc");
-    }
     g_set_error(errp, QMP_ERROR, qmp_error_from_class(class), "%s",
                 desc ? desc : "(no description)");
     g_prefix_error(errp, "%s: ", command);
