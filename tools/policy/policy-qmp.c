@@ -311,8 +311,11 @@ gboolean policy_placement_add_qmp(PolicyPlacement *placement,
 
         if (!block ||
             !get_int(block, what, "addr", 0, G_MAXINT64, &addr, errp) ||
-            !get_int(block, what, "size", 1, G_MAXINT64, &size, errp) ||
-            !(usage = get_array(block, what, "nodes", errp))) {
+            !get_int(block, what, "size", 1, G_MAXINT64, &size, errp)) {
+            return FALSE;
+        }
+        usage = get_array(block, what, "nodes", errp);
+        if (!usage) {
             return FALSE;
         }
         range = policy_placement_add(placement, addr, size,
@@ -348,7 +351,11 @@ gboolean policy_topology_memdevs_from_qmp(PolicyTopology *topology,
         JsonArray *hosts;
         gint64 node = POLICY_NO_NODE;
 
-        if (!m || !(hosts = get_array(m, what, "host-nodes", errp))) {
+        if (!m) {
+            return FALSE;
+        }
+        hosts = get_array(m, what, "host-nodes", errp);
+        if (!hosts) {
             return FALSE;
         }
         if (!get_string(m, "id")) {
