@@ -202,11 +202,14 @@ static void test_event_during_command(Fixture *f,
     g_assert_no_error(err);
     g_assert_true(JSON_NODE_HOLDS_OBJECT(ret));
 
+    /* Queued while the command waited: there before any other read. */
+    g_assert_cmpuint(qmp_client_queued_events(client), ==, 1);
     stop = qmp_client_next_event(client, 0, &err);
     g_assert_no_error(err);
     g_assert_nonnull(stop);
     g_assert_cmpstr(stop->name, ==, "STOP");
     g_assert_cmpint(stop->seconds, >, 0);
+    g_assert_cmpuint(qmp_client_queued_events(client), ==, 0);
 
     g_clear_pointer(&ret, json_node_unref);
     ret = qmp_client_execute(client, "cont", NULL, &err);

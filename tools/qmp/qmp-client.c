@@ -185,6 +185,11 @@ QmpEvent *qmp_client_next_event(QmpClient *client, guint timeout_ms,
     return g_queue_pop_head(&client->events);
 }
 
+guint qmp_client_queued_events(QmpClient *client)
+{
+    return g_queue_get_length(&client->events);
+}
+
 QmpEvent *qmp_client_wait_event(QmpClient *client, const char *name,
                                 guint timeout_ms, GError **errp)
 {

@@ -119,6 +119,9 @@ JsonNode *qmp_client_execute(QmpClient *client, const char *command,
 QmpEvent *qmp_client_next_event(QmpClient *client, guint timeout_ms,
                                 GError **errp);
 
+/* The number of events queued, read but not yet taken. */
+guint qmp_client_queued_events(QmpClient *client);
+
 /*
  * Return the oldest queued event named @name, dropping the events
  * before it, waiting up to @timeout_ms in all.  NULL as above.
