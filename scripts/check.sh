@@ -49,6 +49,25 @@ suite() {
     echo "   ($(( $(date +%s) - start )) s)"
 }
 
+# The tools' own tests on this host: the guest programs' library and
+# its system-call lookup, the tools' argument checks, the policy
+# engine's decisions on snapshots of QMP replies, and the shared QMP
+# client and the policy's parser against the project's QEMU.
+unit_tests=("$top"/build/tools/tools/lib/guest-numa-test
+            "$top"/build/tools/tools/lib/page-migrate-sysfs-test
+            "$top"/build/tools/tools/policy/policy-test
+            "$top"/build/tools/tools/qmp/qmp-client-test
+            "$top"/build/tools/tools/policy/policy-qmp-test)
+
+run_unit_tests() {
+    local t rc=0
+    for t in "${unit_tests[@]}"; do
+        QEMU_BINARY="$top/build/qemu-system-x86_64" "$t" --tap || rc=1
+    done
+    "$top/tools/tools-host-test.sh" "$top/build/tools/tools" || rc=1
+    return $rc
+}
+
 # The mover's qtests run on this host and again in the multi-node test
 # host; the SNC's need no host NUMA nodes and run here only.
 qtests=("$top"/build/qemu/tests/qtest/guest-memory-move-test)
@@ -86,6 +105,7 @@ run_page_migrate_tools() {
 }
 
 suite snc-regs "$top/scripts/check-snc-regs.py"
+suite unit run_unit_tests
 suite qtest-host run_host_qtests
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4

@@ -22,7 +22,7 @@ PKGS=(
     bc libelf-dev libssl-dev cpio busybox-static xz-utils kmod
     linux-source-6.12
     # tools, benchmarks
-    numactl gnuplot-nox jq socat
+    numactl gnuplot-nox jq socat libjson-glib-dev
 )
 BPO_PKGS=(meson python3-pycotap qemu-system-data
           libvirt-daemon-system libvirt-clients
