@@ -61,13 +61,34 @@ typedef struct Engine {
     guint64 bytes_moved;        /* this period, by finished jobs */
     guint64 bytes_moved_total;
     guint64 job_serial;
+    GHashTable *job_zone;       /* job serial -> zone it moves */
+    /*
+     * zone -> CachedPlacement: the last placement read of each hot
+     * zone, so that a period reads only some of them (see
+     * read_placement()).
+     */
+    GHashTable *placement_cache;
+    guint placement_reads;      /* this period */
     double cpu_last;
 } Engine;
+
+typedef struct CachedPlacement {
+    guint64 period;             /* when it was read */
+    PolicyPlacement placement;
+} CachedPlacement;
+
+static void cached_placement_free(gpointer data)
+{
+    CachedPlacement *cp = data;
+
+    policy_placement_clear(&cp->placement);
+    g_free(cp);
+}
 
 static char *opt_qmp, *opt_mode = "cooperative", *opt_csv, *opt_device;
 static gboolean opt_dry_run;
 static gint opt_periods, opt_period_ms = -1, opt_timeout = 30;
-static gint opt_confirm = -1, opt_cooldown = -1;
+static gint opt_confirm = -1, opt_cooldown = -1, opt_refresh = 4;
 static gint64 opt_min_count = -1, opt_budget = -1;
 static double opt_dominance = -1;
 static volatile sig_atomic_t quit;
@@ -260,21 +281,49 @@ static GArray *hot_zones(const Engine *e, const PolicyCounts *c)
     return hot;
 }
 
+/*
+ * The placement of the hot zones @hot, into @placement.  A zone's
+ * backing changes only when a move (ours, or the host kernel's own
+ * balancing) touches it, so each zone is read again every
+ * --placement-refresh periods, staggered over the zones, and at once
+ * when it has no reading yet or a move of ours on it has finished.
+ */
 static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
                            PolicyPlacement *placement)
 {
+    e->placement_reads = 0;
     for (guint i = 0; i < hot->len; i++) {
         guint z = g_array_index(hot, guint, i);
-        g_autoptr(JsonObject) args = json_object_new();
-        g_autoptr(JsonNode) reply = NULL;
-        g_autoptr(GError) err = NULL;
+        CachedPlacement *cp = g_hash_table_lookup(e->placement_cache,
+                                                  GUINT_TO_POINTER(z));
 
-        json_object_set_int_member(args, "addr", z * c->zone_size);
-        json_object_set_int_member(args, "size", c->zone_size);
-        reply = execute(e, "query-guest-memory-placement", args);
-        if (!policy_placement_add_qmp(placement, reply, &err)) {
-            fprintf(stderr, PROG ": %s\n", err->message);
-            exit(1);
+        if (!cp || (e->period + z) % opt_refresh == 0) {
+            g_autoptr(JsonObject) args = json_object_new();
+            g_autoptr(JsonNode) reply = NULL;
+            g_autoptr(GError) err = NULL;
+
+            json_object_set_int_member(args, "addr", z * c->zone_size);
+            json_object_set_int_member(args, "size", c->zone_size);
+            reply = execute(e, "query-guest-memory-placement", args);
+            cp = g_new0(CachedPlacement, 1);
+            policy_placement_init(&cp->placement);
+            if (!policy_placement_add_qmp(&cp->placement, reply, &err)) {
+                fprintf(stderr, PROG ": %s\n", err->message);
+                exit(1);
+            }
+            cp->period = e->period;
+            g_hash_table_insert(e->placement_cache, GUINT_TO_POINTER(z),
+                                cp);
+            e->placement_reads++;
+        }
+        for (guint r = 0; r < cp->placement.ranges->len; r++) {
+            const PolicyRange *from = &g_array_index(cp->placement.ranges,
+                                                     PolicyRange, r);
+            PolicyRange *to = policy_placement_add(placement, from->addr,
+                                                   from->size,
+                                                   from->memdev);
+
+            memcpy(to->bytes, from->bytes, sizeof(to->bytes));
         }
     }
 }
@@ -305,6 +354,8 @@ static void start_host_move(Engine *e, const PolicyMove *m)
     }
     json_node_unref(ret);
     e->jobs_started++;
+    g_hash_table_insert(e->job_zone, GSIZE_TO_POINTER(e->job_serial),
+                        GUINT_TO_POINTER(m->zone));
 }
 
 /* Account a finished move job of ours. */
@@ -313,9 +364,16 @@ static void job_completed(Engine *e, QmpEvent *ev)
     const char *id = json_object_get_string_member_with_default(
                          ev->data, "job-id", "");
     JsonObject *stats;
+    gpointer zone;
 
     if (!g_str_has_prefix(id, "policyd-")) {
         return;
+    }
+    /* The zone's backing changed: read it again. */
+    if (g_hash_table_steal_extended(e->job_zone, GSIZE_TO_POINTER(
+                                        g_ascii_strtoull(id + 8, NULL, 10)),
+                                    NULL, &zone)) {
+        g_hash_table_remove(e->placement_cache, zone);
     }
     if (json_object_has_member(ev->data, "error") ||
         json_object_get_boolean_member_with_default(ev->data, "cancelled",
@@ -352,7 +410,8 @@ static void csv_header(Engine *e, guint nr_nodes)
     for (guint n = 0; n < nr_nodes; n++) {
         fprintf(e->csv, ",local_%u", n);
     }
-    fprintf(e->csv, ",hot_zones,backed_near_vcpus,moves_guest,moves_host,"
+    fprintf(e->csv, ",hot_zones,placement_reads,backed_near_vcpus,"
+            "moves_guest,moves_host,"
             "decided_bytes,bytes_moved,jobs_started,jobs_done,jobs_failed,"
             "cpu_ms,decisions\n");
 }
@@ -396,7 +455,7 @@ static void report(Engine *e, const PolicyCounts *c,
             fprintf(e->csv, ",%.3f", counter_locality(c, n));
         }
         /* Without the placement, the backing is not known: empty. */
-        fprintf(e->csv, ",%u,", hot->len);
+        fprintf(e->csv, ",%u,%u,", hot->len, e->placement_reads);
         if (pl->ranges->len) {
             fprintf(e->csv, "%u", near);
         }
@@ -409,9 +468,10 @@ static void report(Engine *e, const PolicyCounts *c,
     }
     if (e->tty) {
         printf("\033[H\033[J");
-        printf(PROG ": %s, mode %s%s, period %" G_GUINT64_FORMAT
+        printf(PROG ": %s, mode %s%s%s, period %" G_GUINT64_FORMAT
                " (sequence %" G_GUINT64_FORMAT ")\n\n", e->device,
                policy_mode_name(e->config.mode),
+               e->config.mode != e->requested ? " (no guest lever)" : "",
                e->dry_run ? " (dry run)" : "", e->period, c->sequence);
         for (guint n = 0; n < c->nr_nodes; n++) {
             double l = counter_locality(c, n);
@@ -425,8 +485,8 @@ static void report(Engine *e, const PolicyCounts *c,
                 printf("%5.1f%% local\n", l * 100);
             }
         }
-        printf("\n  hot zones %u, backed near their vCPUs %u\n", hot->len,
-               near);
+        printf("\n  hot zones %u, backed near their vCPUs %u (%u read "
+               "this period)\n", hot->len, near, e->placement_reads);
         printf("  decisions: %u guest, %u host (%" G_GUINT64_FORMAT
                " KiB)\n", guest, host, decided >> 10);
         printf("  jobs: %u started, %u done, %u failed; moved %"
@@ -475,6 +535,7 @@ static void handle_period(Engine *e)
         exit(1);
     }
     hot = hot_zones(e, &c);
+    e->placement_reads = 0;
     if (e->config.mode == POLICY_MODE_HOST_ONLY ||
         e->config.mode == POLICY_MODE_COOPERATIVE) {
         read_placement(e, &c, hot, &pl);
@@ -569,6 +630,9 @@ static GOptionEntry entries[] = {
       "bytes moved per period at most (default 0: no limit)", "BYTES" },
     { "cooldown", 0, 0, G_OPTION_ARG_INT, &opt_cooldown,
       "periods a zone stays after a move, 0 to 1000 (default 3)", "C" },
+    { "placement-refresh", 0, 0, G_OPTION_ARG_INT, &opt_refresh,
+      "read a hot zone's backing again every N periods, 1 to 1000 "
+      "(default 4; 1: every period)", "N" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout,
       "seconds to wait for QEMU's answers, 1 to 3600 (default 30)", "S" },
     { NULL },
@@ -656,6 +720,9 @@ static void parse_options(Engine *e, int argc, char **argv)
                                 opt_period_ms > 2400000)) {
         usage_error("bad --period-ms %d (0 to 2400000)", opt_period_ms);
     }
+    if (opt_refresh < 1 || opt_refresh > 1000) {
+        usage_error("bad --placement-refresh %d (1 to 1000)", opt_refresh);
+    }
     if (opt_timeout < 1 || opt_timeout > 3600) {
         usage_error("bad --timeout %d (1 to 3600)", opt_timeout);
     }
@@ -694,6 +761,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     check_guest_lever(&e);
     policy_state_init(&e.state, 0);
+    e.job_zone = g_hash_table_new(NULL, NULL);
+    e.placement_cache = g_hash_table_new_full(NULL, NULL, NULL,
+                                              cached_placement_free);
     cpu_start = e.cpu_last = cpu_seconds();
     run(&e);
     if (e.period) {
@@ -702,6 +772,8 @@ int main(int argc, char **argv)
                 (cpu_seconds() - cpu_start) * 1e3 / e.period);
     }
     policy_state_clear(&e.state);
+    g_hash_table_destroy(e.job_zone);
+    g_hash_table_destroy(e.placement_cache);
     qmp_client_free(e.qmp);
     g_free(e.device);
     if (e.csv) {
