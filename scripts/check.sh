@@ -112,6 +112,10 @@ suite guest-4-nodes run_guest_selftests 4
 suite page-migrate-tools run_page_migrate_tools
 suite snc-2-nodes run_snc_e2e 2
 suite snc-4-nodes run_snc_e2e 4
+# The policy engine on a live 4-node guest with the SNC: numa-policyd
+# against the phase-shift workload, dry run in guest-only mode, then
+# host-only (scripts/policy-e2e.sh).
+suite policy-4-nodes "$top/scripts/policy-e2e.sh"
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
 suite qtest-testhost run_testhost_qtests
 

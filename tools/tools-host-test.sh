@@ -60,6 +60,40 @@ expect 2 "Cannot parse integer value" "$snc" --trials ten
 expect 2 "unexpected argument 'extra'" "$snc" extra
 expect 0 "snc-touch --trials 10" "$snc" --help
 
+ps=$bin/scenario/phase-shift
+expect 2 "bad --seconds 0 (0 < S <= 86400)" "$ps" --seconds 0
+expect 2 "bad --phase-at -1" "$ps" --phase-at -1
+expect 2 "bad --period 30 (0.01 <= S <= --seconds)" "$ps" --period 30
+expect 2 "bad --mib 0 (a number from 1 to 4096)" "$ps" --mib 0
+expect 2 "bad --zone-size 5000 (a power of two" "$ps" --zone-size 5000
+expect 2 "unexpected argument 'extra'" "$ps" extra
+expect 0 "phase-shift --seconds 20 --phase-at 10" "$ps" --help
+
+pd=$bin/policy/numa-policyd
+if [ -x "$pd" ]; then
+    expect 2 "^numa-policyd: --qmp SOCKET is required" "$pd"
+    expect 2 "bad --mode 'fast' (off, host-only, guest-only or cooperative)" \
+        "$pd" --qmp x --mode fast
+    expect 2 "bad --dominance 0.5 (0.5 < R <= 1)" "$pd" --qmp x --dominance 0.5
+    expect 2 "bad --placement-refresh 0 (1 to 1000)" \
+        "$pd" --qmp x --placement-refresh 0
+    expect 1 "cannot reach QEMU at /nonexistent.qmp: .*No such file" \
+        "$pd" --qmp /nonexistent.qmp
+    expect 0 "numa-policyd --qmp /tmp/vm.qmp" "$pd" --help
+    qemu=${QEMU_BINARY:-$bin/../../qemu-system-x86_64}
+    if [ -x "$qemu" ]; then
+        sock=$(mktemp -u /tmp/tools-host-test.XXXXXX.qmp)
+        "$qemu" -machine none -display none -nodefaults \
+            -qmp "unix:$sock,server=on,wait=off" 2>/dev/null & qemu_pid=$!
+        for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+        expect 1 "QEMU has no snc device (start it with -device snc)" \
+            "$pd" --qmp "$sock"
+        kill "$qemu_pid"
+        wait "$qemu_pid" 2>/dev/null
+        rm -f "$sock"
+    fi
+fi
+
 expect 2 "bad MAX_MIB '0'" "$bin/bench/next-touch-bench" 0
 expect 2 "bad page count '0'" "$bin/page_migrate/v" --pages 0
 echo "1..$n"

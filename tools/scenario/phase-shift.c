@@ -1,0 +1,334 @@
+/*
+ * phase-shift: the policy engine's scenario workload, run in a guest.
+ *
+ * One thread per guest node, pinned to that node, works on its own
+ * data region.  Every region is interleaved round robin over all the
+ * nodes, so that a thread starts with 1/N of its data local.  At
+ * --phase-at seconds every thread switches to the next thread's region
+ * (thread i to region (i + 1) mod N): the application changes its
+ * behaviour, and the pages that a migrator moved for the first phase
+ * are wrong again.
+ *
+ * Each pass of a thread writes one word per cache line of its region.
+ * Once per --period the program prints one CSV line: the time, the
+ * phase, each thread's passes per second and the ground truth, the
+ * fraction of the pages each thread now works on that sit on its node
+ * (move_pages(2) status), then that fraction over all threads.  Reading
+ * that truth is slow under TCG: a line that runs late skips the period
+ * ends it missed, and the run keeps to --seconds of wall time.
+ *
+ * Before the CSV, one comment line per region gives the zones its
+ * pages occupy in guest-physical memory (--zone-size bytes each, from
+ * /proc/self/pagemap, which needs root): "# region R zones Z:PAGES ...".
+ * A host tool that reads the SNC's counters can match them with it.
+ *
+ * Exit code: 0, 1 if the guest lacks NUMA or a thread cannot be
+ * pinned or its region not allocated, 2 on a usage error.
+ *
+ * Copyright (c) 2026 NUMA migrator developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#define _GNU_SOURCE
+#include <glib.h>
+#include <inttypes.h>
+#include <numa.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "guest-numa.h"
+
+#define PROG "phase-shift"
+#define CACHE_LINE 64
+
+typedef struct Worker {
+    int node;                   /* guest node the thread runs on */
+    size_t npages;
+    char *region;               /* its own data, interleaved */
+    _Atomic uint64_t passes;    /* whole passes over the current data */
+    pthread_t thread;
+} Worker;
+
+static Worker *workers;
+static int nr_workers;
+static atomic_int phase;
+static atomic_bool stop;
+
+static double opt_seconds = 20, opt_phase_at = 10, opt_period = 1;
+static gint opt_mib = 16, opt_threads;
+static gint64 opt_zone_size = 512 * 1024;
+
+/* The data thread @w works on in the current phase. */
+static const Worker *data_of(const Worker *w, int in_phase)
+{
+    int i = (int)(w - workers);
+
+    return &workers[(i + in_phase) % nr_workers];
+}
+
+static void *worker_run(void *opaque)
+{
+    Worker *w = opaque;
+    g_autoptr(GError) err = NULL;
+
+    if (gn_pin_to_node(w->node, &err) < 0) {
+        fprintf(stderr, PROG ": thread of node %d: %s\n", w->node,
+                err->message);
+        exit(1);
+    }
+    while (!atomic_load(&stop)) {
+        const Worker *d = data_of(w, atomic_load(&phase));
+        size_t size = d->npages * gn_page_size();
+
+        for (size_t off = 0; off < size; off += CACHE_LINE) {
+            (*(volatile uint64_t *)(d->region + off))++;
+        }
+        atomic_fetch_add(&w->passes, 1);
+    }
+    return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Print the zones that region @r's pages occupy, with the number of
+ * its pages in each, in zone order.
+ */
+static void print_region_zones(int r, const Worker *w)
+{
+    g_autoptr(GnPageTable) pagemap = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree uint64_t *zone = g_new(uint64_t, w->npages);
+    size_t psz = gn_page_size(), n = 0;
+
+    pagemap = gn_pagemap_open(0, &err);
+    if (!pagemap || !gn_pagemap_pfns(pagemap, w->region, w->npages, zone,
+                                     &err)) {
+        printf("# region %d zones unknown: %s\n", r, err->message);
+        return;
+    }
+    for (size_t i = 0; i < w->npages; i++) {
+        if (zone[i]) {
+            zone[n++] = zone[i] * psz / (uint64_t)opt_zone_size;
+        }
+    }
+    qsort(zone, n, sizeof(*zone), cmp_u64);
+    printf("# region %d zones", r);
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i; j < n && zone[j] == zone[i]; j++) {
+        }
+        printf(" %" PRIu64 ":%zu", zone[i], j - i);
+    }
+    printf("\n");
+}
+
+static void region_alloc(Worker *w)
+{
+    size_t size = (size_t)opt_mib << 20;
+
+    w->npages = size / gn_page_size();
+    /* Round robin over every node, page by page. */
+    w->region = numa_alloc_interleaved(size);
+    if (!w->region) {
+        fprintf(stderr, PROG ": cannot allocate %d MiB interleaved\n",
+                opt_mib);
+        exit(1);
+    }
+    /* Fault it in now, one region after the other. */
+    for (size_t off = 0; off < size; off += gn_page_size()) {
+        w->region[off] = 1;
+    }
+}
+
+static double seconds_since(uint64_t start)
+{
+    return (gn_now_ns() - start) / 1e9;
+}
+
+static void print_header(void)
+{
+    printf("time_s,phase");
+    for (int i = 0; i < nr_workers; i++) {
+        printf(",ips_%d", i);
+    }
+    for (int i = 0; i < nr_workers; i++) {
+        printf(",local_%d", i);
+    }
+    printf(",local_total\n");
+}
+
+/* One CSV line: @passes holds each thread's count at the last line. */
+static void print_row(double t, int in_phase, double dt, uint64_t *passes)
+{
+    size_t on_total = 0, pages_total = 0;
+
+    printf("%.1f,%d", t, in_phase);
+    for (int i = 0; i < nr_workers; i++) {
+        uint64_t p = atomic_load(&workers[i].passes);
+
+        printf(",%.1f", (p - passes[i]) / dt);
+        passes[i] = p;
+    }
+    for (int i = 0; i < nr_workers; i++) {
+        const Worker *d = data_of(&workers[i], in_phase);
+        size_t on = gn_pages_on_node(0, d->region, d->npages,
+                                     workers[i].node);
+
+        printf(",%.3f", (double)on / d->npages);
+        on_total += on;
+        pages_total += d->npages;
+    }
+    printf(",%.3f\n", (double)on_total / pages_total);
+    fflush(stdout);
+}
+
+static void sleep_until(uint64_t start, double t)
+{
+    double left = t - seconds_since(start);
+
+    if (left > 0) {
+        struct timespec ts = {
+            .tv_sec = (time_t)left,
+            .tv_nsec = (long)((left - (time_t)left) * 1e9),
+        };
+        nanosleep(&ts, NULL);
+    }
+}
+
+static GOptionEntry entries[] = {
+    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
+      "run for S seconds (default 20)", "S" },
+    { "phase-at", 'p', 0, G_OPTION_ARG_DOUBLE, &opt_phase_at,
+      "switch every thread to the next thread's data at S seconds "
+      "(default 10; at least --seconds: never)", "S" },
+    { "period", 'P', 0, G_OPTION_ARG_DOUBLE, &opt_period,
+      "print a CSV line every S seconds (default 1)", "S" },
+    { "mib", 'm', 0, G_OPTION_ARG_INT, &opt_mib,
+      "each thread's data in MiB (default 16)", "MIB" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &opt_threads,
+      "threads, on nodes 0 .. N-1 (default: one per node)", "N" },
+    { "zone-size", 'z', 0, G_OPTION_ARG_INT64, &opt_zone_size,
+      "zone size in bytes for the region lines, a power of two "
+      "(default 524288)", "BYTES" },
+    { NULL },
+};
+
+static void parse_options(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("- the phase-change workload");
+    g_autoptr(GError) err = NULL;
+    int nodes;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx,
+        "Example, in a 4-node guest: 20 s, phase change at 10 s:\n"
+        "  phase-shift --seconds 20 --phase-at 10 --period 1\n"
+        "Output: '# region R zones ZONE:PAGES ...' lines, then CSV\n"
+        "time_s,phase,ips_0..,local_0..,local_total, where local_i is\n"
+        "the fraction of thread i's current data on its node.\n");
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, PROG ": %s\n", err->message);
+        exit(2);
+    }
+    if (argc > 1) {
+        fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[1]);
+        exit(2);
+    }
+    if (!(opt_seconds > 0 && opt_seconds <= 86400)) {
+        fprintf(stderr, PROG ": bad --seconds %g (0 < S <= 86400)\n",
+                opt_seconds);
+        exit(2);
+    }
+    if (!(opt_phase_at >= 0)) {
+        fprintf(stderr, PROG ": bad --phase-at %g (S >= 0)\n",
+                opt_phase_at);
+        exit(2);
+    }
+    if (!(opt_period >= 0.01 && opt_period <= opt_seconds)) {
+        fprintf(stderr, PROG ": bad --period %g (0.01 <= S <= --seconds)\n",
+                opt_period);
+        exit(2);
+    }
+    gn_arg_check_range(PROG, "--mib", opt_mib, 1, 4096);
+    if (opt_zone_size < 4096 || (opt_zone_size & (opt_zone_size - 1))) {
+        fprintf(stderr, PROG ": bad --zone-size %" G_GINT64_FORMAT
+                " (a power of two, at least 4096)\n", opt_zone_size);
+        exit(2);
+    }
+    gn_numa_check(PROG, -1);
+    nodes = numa_max_node() + 1;
+    if (!opt_threads) {
+        opt_threads = nodes;
+    }
+    gn_arg_check_range(PROG, "--threads", opt_threads, 1, nodes);
+    for (int n = 0; n < opt_threads; n++) {
+        if (gn_node_first_cpu(n) < 0 || !gn_node_has_memory(n)) {
+            fprintf(stderr, PROG ": node %d has no CPU or no memory\n", n);
+            exit(1);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree uint64_t *passes = NULL;
+    uint64_t start, last;
+    int in_phase = 0;
+
+    parse_options(argc, argv);
+    nr_workers = opt_threads;
+    workers = g_new0(Worker, nr_workers);
+    passes = g_new0(uint64_t, nr_workers);
+    for (int i = 0; i < nr_workers; i++) {
+        workers[i].node = i;
+        region_alloc(&workers[i]);
+    }
+    for (int i = 0; i < nr_workers; i++) {
+        print_region_zones(i, &workers[i]);
+    }
+    print_header();
+    start = last = gn_now_ns();
+    for (int i = 0; i < nr_workers; i++) {
+        pthread_create(&workers[i].thread, NULL, worker_run, &workers[i]);
+    }
+    /*
+     * Wake at each period's end and at the phase change.  Reading the
+     * ground truth takes time under TCG: a period whose end has passed
+     * is skipped, so the run keeps to --seconds of wall time.
+     */
+    for (double next = opt_period, t = 0; t < opt_seconds - 1e-9;) {
+        uint64_t now;
+
+        if (!in_phase && opt_phase_at < next) {
+            sleep_until(start, opt_phase_at);
+            in_phase = 1;
+            atomic_store(&phase, 1);
+            continue;
+        }
+        sleep_until(start, next);
+        now = gn_now_ns();
+        t = (now - start) / 1e9;
+        print_row(t, in_phase, (now - last) / 1e9, passes);
+        last = now;
+        while (next <= seconds_since(start) + 1e-9) {
+            next += opt_period;
+        }
+        next = MIN(next, opt_seconds);
+    }
+    atomic_store(&stop, true);
+    for (int i = 0; i < nr_workers; i++) {
+        pthread_join(workers[i].thread, NULL);
+    }
+    return 0;
+}
