@@ -96,14 +96,15 @@ configure_args=(
     --python=/usr/bin/python3
     --cc="ccache gcc" --cxx="ccache g++"
     --enable-numa --enable-tcg --enable-kvm --enable-werror
+    --enable-vnc --enable-slirp
     --without-default-devices
     --with-devices-x86_64=numa-migrator
     --firmwarepath=/usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu
     --disable-install-blobs
     --disable-docs --disable-tools --disable-guest-agent
-    --disable-gtk --disable-sdl --disable-vnc --disable-opengl
+    --disable-gtk --disable-sdl --disable-opengl
     --disable-spice --disable-curses --disable-xen --disable-plugins
-    --disable-slirp --disable-png --disable-gnutls --disable-nettle
+    --disable-png --disable-gnutls --disable-nettle
     --disable-gcrypt --disable-libusb --disable-usb-redir
     --disable-virglrenderer --disable-capstone --disable-libudev
     --disable-pipewire --disable-pa --disable-alsa --disable-oss

@@ -157,6 +157,83 @@ while IFS=$'\037' read -r name expect one file; do
 done < <(recipes)
 [ "$nrecipes" -gt 0 ] || not_ok "the user guide has libvirt recipes"
 
+# A domain as libvirt and virt-install write it by default must start on
+# the project's QEMU too: the default memory balloon and USB controller
+# (not named in the XML, so libvirt adds them), a USB tablet,
+# virtio-serial with the guest agent's channel, a virtio disk and NIC,
+# and a VNC display with its VGA adapter (on 127.0.0.1, libvirt's
+# default listen address).
+defaults_xml() {
+    cat <<XML
+<domain type='qemu'>
+  <name>vm-$1</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='$1'>hvm</type>
+    <kernel>$top/build/guest-kernel/bzImage-debug</kernel>
+    <initrd>$work.img/initramfs.gz</initrd>
+    <cmdline>console=ttyS0 loglevel=4</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <devices>
+    <emulator>$top/build/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$work/disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='user'><model type='virtio'/></interface>
+    <controller type='virtio-serial' index='0'/>
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+    <input type='tablet' bus='usb'/>
+    <graphics type='vnc' port='-1' autoport='yes'/>
+    <video><model type='vga'/></video>
+    <serial type='file'><source path='$work/console-$1.log'/></serial>
+  </devices>
+</domain>
+XML
+}
+
+truncate -s 16M "$work/disk.img"
+for machine in pc q35; do
+    defaults_xml "$machine" >"$work/vm-$machine.xml"
+    if ! out=$(virsh define "$work/vm-$machine.xml" 2>&1 &&
+               virsh start "vm-$machine" 2>&1); then
+        not_ok "a default $machine domain starts"
+        printf '%s\n' "$out" | sed 's/^/# /'
+        continue
+    fi
+    ok "a default $machine domain starts"
+    info=$(virsh qemu-monitor-command "vm-$machine" --hmp 'info qtree' 2>&1)
+    printf '%s\n' "$info" >"$work/qtree-$machine.txt"
+    missing=
+    for dev in virtio-balloon virtio-serial virtserialport virtio-blk \
+               virtio-net usb-tablet VGA; do
+        printf '%s\n' "$info" | grep -q "dev: $dev" || missing="$missing $dev"
+    done
+    case $machine in
+    pc) usb=piix3-usb-uhci ;;
+    q35) usb=qemu-xhci ;;
+    esac
+    printf '%s\n' "$info" | grep -q "dev: $usb" || missing="$missing $usb"
+    if [ -z "$missing" ]; then
+        ok "the default $machine domain has its balloon, USB, serial, disk, NIC and VGA"
+    else
+        not_ok "the default $machine domain lacks:$missing"
+    fi
+    if virsh qemu-monitor-command "vm-$machine" \
+           '{"execute": "query-guest-memory-placement"}' | grep -q '"return"'; then
+        ok "the project's commands answer in the default $machine domain"
+    else
+        not_ok "the project's commands answer in the default $machine domain"
+    fi
+    virsh destroy "vm-$machine" >/dev/null 2>&1
+    virsh undefine "vm-$machine" >/dev/null 2>&1
+done
+
 check "domain destroyed" virsh destroy vm0
 check "domain undefined" virsh undefine vm0
 libvirt_stop
