@@ -638,6 +638,42 @@ static void test_error_duplicate_job_id(void)
     qtest_quit(qts);
 }
 
+/* Every query of the project answers, empty, on a machine without RAM. */
+static void test_queries_machine_none(void)
+{
+    QTestState *qts = qtest_init("-machine none -nodefaults");
+    QDict *info;
+
+    info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-guest-memory-placement'}");
+    g_assert_cmpuint(qdict_get_uint(info, "addr"), ==, 0);
+    g_assert_cmpuint(qdict_get_uint(info, "size"), ==, 0);
+    g_assert(qlist_empty(qdict_get_qlist(info, "nodes")));
+    g_assert(qlist_empty(qdict_get_qlist(info, "blocks")));
+    g_assert_cmpuint(qdict_get_uint(info, "not-populated-bytes"), ==, 0);
+    qobject_unref(info);
+    qtest_quit(qts);
+}
+
+/* A default range that starts past the end of guest RAM is empty. */
+static void test_placement_past_ram_end(void)
+{
+    QTestState *qts = qtest_init("-M pc -m 64M -nodefaults");
+    QDict *info;
+    g_autofree char *out = NULL;
+
+    info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-guest-memory-placement',"
+        " 'arguments': {'addr': 1073741824}}");
+    g_assert_cmpuint(qdict_get_uint(info, "addr"), ==, 1 * GiB);
+    g_assert_cmpuint(qdict_get_uint(info, "size"), ==, 0);
+    g_assert(qlist_empty(qdict_get_qlist(info, "blocks")));
+    qobject_unref(info);
+    out = qtest_hmp(qts, "info guest-memory-placement 0x40000000");
+    g_assert(strstr(out, "no guest RAM at or above 0x40000000"));
+    qtest_quit(qts);
+}
+
 /*
  * quit, from a human monitor, while QMP waits for a synchronous move of
  * all of a big VM's RAM: QEMU exits after the batches in flight instead
@@ -969,6 +1005,10 @@ int main(int argc, char **argv)
                    test_quit_ends_sync_move);
     qtest_add_func("/guest-memory/error/malformed-job-id",
                    test_error_malformed_job_id);
+    qtest_add_func("/guest-memory/query/machine-none",
+                   test_queries_machine_none);
+    qtest_add_func("/guest-memory/placement/past-ram-end",
+                   test_placement_past_ram_end);
     qtest_add_func("/guest-memory/multinode/move-and-back",
                    test_multinode_move_and_back);
     qtest_add_func("/guest-memory/multinode/writing-guest-integrity",
