@@ -638,11 +638,30 @@ static void test_error_duplicate_job_id(void)
     qtest_quit(qts);
 }
 
+/*
+ * The project's queries, each called without arguments by
+ * /guest-memory/query/machine-none.
+ */
+static const char *const project_queries[] = {
+    "query-guest-memory-placement",
+};
+
 /* Every query of the project answers, empty, on a machine without RAM. */
 static void test_queries_machine_none(void)
 {
     QTestState *qts = qtest_init("-machine none -nodefaults");
     QDict *info;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(project_queries); i++) {
+        QDict *rsp = qtest_qmp(qts, "{'execute': %s}", project_queries[i]);
+
+        if (!qdict_haskey(rsp, "return")) {
+            g_error("%s failed under -machine none: %s", project_queries[i],
+                    qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+        }
+        qobject_unref(rsp);
+    }
 
     info = qtest_qmp_assert_success_ref(qts,
         "{'execute': 'query-guest-memory-placement'}");
