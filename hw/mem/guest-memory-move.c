@@ -314,6 +314,9 @@ static void move_shutdown(Notifier *n, void *opaque)
     QLIST_FOREACH(m, &moves_in_flight, next) {
         Error *err = NULL;
 
+        if (!m->running && m->next_batch == m->nr_batches) {
+            continue;           /* done, only the job's end is pending */
+        }
         error_setg(&err, "the move was stopped because QEMU is shutting"
                    " down");
         move_fail(m, err);
