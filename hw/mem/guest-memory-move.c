@@ -2,9 +2,11 @@
  * Move a running guest's RAM between host NUMA nodes
  *
  * migrate-guest-range resolves a guest-physical range into RAM block
- * pieces (guest-ram-range.c), cuts them into batches of at most
- * MOVE_BATCH_BYTES and lets worker threads from the thread pool take
- * batches until none is left.  For each batch a worker:
+ * pieces (guest-ram-range.c) and cuts them into batches of at most
+ * MOVE_BATCH_BYTES.  Each batch is one task for the mover's thread
+ * pool; a move keeps at most 'workers' of its tasks in the pool at a
+ * time, and submits the next one from the main loop when one ends.
+ * For each batch a task:
  *
  *  1. asks the kernel where each page sits (move_pages without nodes),
  *     to tell pages already on the node and unpopulated pages apart;
@@ -13,17 +15,25 @@
  *     a transparent huge page is moved with its head, and the kernel
  *     reports its other subpages as busy.
  *
- * Before the workers start, the whole range is bound to the node (mbind
- * without MPOL_MF_MOVE), so that pages the guest faults in meanwhile are
- * allocated there.
+ * The pool has MOVE_MAX_WORKERS threads, shared by all moves: tasks of
+ * concurrent moves beyond that wait in the pool's queue, in the order
+ * they were submitted, so concurrent moves share the threads batch by
+ * batch.  The pool is separate from the AioContext thread pool, so a
+ * move never delays the block layer's aio=threads I/O.
  *
- * The worker threads hold no lock while the kernel copies: vCPUs keep
- * running, and the kernel's migration entries make any access to a
- * page in flight wait for the copy, so the guest never sees stale data.
- * The BQL is held only to resolve the range and to finish the move in
- * the main loop.  A move that is cancelled, or stopped by an error,
- * leaves the batches already done moved, as the 2004 page-migration
- * service did.
+ * Before the first task starts, the whole range is bound to the node
+ * (mbind without MPOL_MF_MOVE), so that pages the guest faults in
+ * meanwhile are allocated there.  A piece that is a whole memory
+ * backend is rebound through the backend, which then reports the new
+ * policy in query-memdev.
+ *
+ * The tasks hold no lock while the kernel copies: vCPUs keep running,
+ * and the kernel's migration entries make any access to a page in
+ * flight wait for the copy, so the guest never sees stale data.  The
+ * BQL is held only to resolve the range, to submit tasks and to finish
+ * the move in the main loop.  A move that is cancelled, stopped by an
+ * error or by QEMU's shutdown ends after the batches in flight; the
+ * batches already done stay moved.
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
@@ -31,8 +41,6 @@
  */
 
 #include "qemu/osdep.h"
-#include <numa.h>
-#include <numaif.h>
 #include "qapi/error.h"
 #include "qapi/qapi-commands-guest-memory.h"
 #include "qapi/qapi-events-guest-memory.h"
@@ -41,16 +49,20 @@
 #include "qemu/coroutine.h"
 #include "qemu/job.h"
 #include "qemu/main-loop.h"
+#include "qemu/notify.h"
 #include "qemu/queue.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "block/aio.h"
 #include "block/thread-pool.h"
+#include "system/runstate.h"
 #include "guest-ram-range.h"
 #include "guest-memory-numa.h"
 #include "trace.h"
 
 #define MOVE_BATCH_BYTES    (16 * MiB)
+
+/* Worker threads of one move, and of all moves together. */
 #define MOVE_MAX_WORKERS    8
 
 typedef struct GuestMemoryMove {
@@ -64,13 +76,17 @@ typedef struct GuestMemoryMove {
     /* The batches: piece i has batches [first_batch[i], first_batch[i+1]) */
     uint64_t *first_batch;
     uint64_t nr_batches;
-    uint64_t next_batch;        /* atomic cursor shared by the workers */
 
-    bool stop;                  /* atomic: cancelled, or a worker failed */
-    QemuMutex err_lock;
-    Error *err;                 /* first error of any worker */
+    /* Submission and completion, main loop only */
+    uint64_t next_batch;        /* next batch to submit */
+    unsigned next_piece;        /* the piece of @next_batch */
+    unsigned running;           /* tasks submitted and not yet done */
+    Coroutine *co;
+    Error *err;                 /* first error of any task */
 
-    /* Counters, atomic */
+    bool stop;                  /* atomic: cancelled, failed or exiting */
+
+    /* Counters, atomic: tasks update them concurrently */
     uint64_t pages;
     uint64_t moved;
     uint64_t already_on_node;
@@ -78,23 +94,35 @@ typedef struct GuestMemoryMove {
     uint64_t failures[GUEST_MEMORY_MOVE_FAILURE_REASON__MAX];
     uint64_t bytes_moved;
 
-    /* Completion, main loop only */
-    Coroutine *co;
-    unsigned running;
-
     QLIST_ENTRY(GuestMemoryMove) next;
 } GuestMemoryMove;
+
+/* One batch of a move, handed to a pool thread. */
+typedef struct MoveTask {
+    GuestMemoryMove *move;
+    const GuestRamPiece *piece;
+    uint64_t off;
+    uint64_t len;
+    bool done;                  /* the batch was examined */
+    Error *err;
+} MoveTask;
 
 /* Moves in flight, to refuse overlapping ones.  Under the BQL. */
 static QLIST_HEAD(, GuestMemoryMove) moves_in_flight =
     QLIST_HEAD_INITIALIZER(moves_in_flight);
+
+/* The threads of all moves; created by the first move.  Under the BQL. */
+static ThreadPool *move_pool;
+
+/* Stops the moves in flight when QEMU shuts down. */
+static Notifier move_shutdown_notifier;
 
 typedef struct GuestMemoryMoveJob {
     Job common;
     GuestMemoryMove move;
 } GuestMemoryMoveJob;
 
-/* Per-worker scratch space for one batch of base pages. */
+/* Scratch space for one batch of base pages. */
 #define MOVE_BATCH_PAGES    (MOVE_BATCH_BYTES / 4096)
 typedef struct MoveBuffers {
     void *pages[MOVE_BATCH_PAGES];
@@ -128,7 +156,7 @@ static uint64_t batch_bytes(const GuestRamPiece *p)
 
 /*
  * Move one batch: @len bytes at @off into piece @p.  Returns false on a
- * major error, with @errp set.  Runs in a worker thread, without the BQL.
+ * major error, with @errp set.  Runs in a pool thread, without the BQL.
  */
 static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
                        uint64_t off, uint64_t len, MoveBuffers *b,
@@ -137,7 +165,6 @@ static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
     unsigned long n = len / p->page_size, i, nr_todo = 0, nr_retry = 0;
     uint64_t moved = 0, already = 0, unpopulated = 0;
     uint8_t *start = p->host + off;
-    int flags = p->shared ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
 
     for (i = 0; i < n; i++) {
         b->pages[i] = start + i * p->page_size;
@@ -164,10 +191,8 @@ static bool move_batch(GuestMemoryMove *m, const GuestRamPiece *p,
     }
 
     /* 2. Move what is elsewhere. */
-    if (nr_todo &&
-        numa_move_pages(0, nr_todo, b->todo, b->nodes, b->status,
-                        flags) < 0) {
-        error_setg_errno(errp, errno, "cannot move pages");
+    if (nr_todo && !guest_memory_move_pages(b->todo, nr_todo, b->nodes,
+                                            b->status, p->shared, errp)) {
         goto fail;
     }
 
@@ -211,10 +236,10 @@ fail:
     return false;
 }
 
+/* Stop a move with @err, unless it already has an error.  BQL held. */
 static void move_fail(GuestMemoryMove *m, Error *err)
 {
     qatomic_set(&m->stop, true);
-    QEMU_LOCK_GUARD(&m->err_lock);
     if (!m->err) {
         m->err = err;
     } else {
@@ -222,51 +247,98 @@ static void move_fail(GuestMemoryMove *m, Error *err)
     }
 }
 
-/* Worker thread: take batches until none is left or the move stops. */
-static int move_worker(void *opaque)
+static void move_submit(GuestMemoryMove *m);
+
+/* A task ended: account for it and keep the move going.  Main loop. */
+static void move_task_done(void *opaque)
 {
-    GuestMemoryMove *m = opaque;
-    g_autofree MoveBuffers *b = g_new(MoveBuffers, 1);
-    unsigned piece = 0;
+    g_autofree MoveTask *t = opaque;
+    GuestMemoryMove *m = t->move;
 
-    while (!qatomic_read(&m->stop)) {
-        uint64_t batch = qatomic_fetch_inc(&m->next_batch);
-        const GuestRamPiece *p;
-        uint64_t off, len;
-        Error *err = NULL;
-
-        if (batch >= m->nr_batches) {
-            break;
-        }
-        /* Batches are taken in increasing order: scan forward. */
-        while (batch >= m->first_batch[piece + 1]) {
-            piece++;
-        }
-        p = &m->range->pieces[piece];
-        off = (batch - m->first_batch[piece]) * batch_bytes(p);
-        len = MIN(batch_bytes(p), p->size - off);
-
-        if (!move_batch(m, p, off, len, b, &err)) {
-            move_fail(m, err);
-            break;
-        }
-        if (m->job) {
-            job_progress_update(m->job, len);
-        }
+    m->running--;
+    if (t->err) {
+        move_fail(m, t->err);
+    } else if (t->done && m->job) {
+        job_progress_update(m->job, t->len);
     }
-    return 0;
-}
-
-static void move_worker_done(void *opaque, int ret)
-{
-    GuestMemoryMove *m = opaque;
-
-    if (--m->running == 0) {
+    move_submit(m);
+    if (!m->running) {
         aio_co_wake(m->co);
     }
 }
 
-/* Validate the arguments and cut the range into batches; BQL held. */
+/* Pool thread: move one batch, unless the move was stopped meanwhile. */
+static int move_task(void *opaque)
+{
+    MoveTask *t = opaque;
+    GuestMemoryMove *m = t->move;
+
+    if (!qatomic_read(&m->stop)) {
+        g_autofree MoveBuffers *b = g_new(MoveBuffers, 1);
+
+        t->done = move_batch(m, t->piece, t->off, t->len, b, &t->err);
+    }
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), move_task_done, t);
+    return 0;
+}
+
+/* Keep @m->workers tasks of the move in the pool.  Main loop. */
+static void move_submit(GuestMemoryMove *m)
+{
+    while (m->running < m->workers && m->next_batch < m->nr_batches &&
+           !qatomic_read(&m->stop)) {
+        MoveTask *t = g_new0(MoveTask, 1);
+        const GuestRamPiece *p;
+
+        /* Batches are submitted in increasing order: scan forward. */
+        while (m->next_batch >= m->first_batch[m->next_piece + 1]) {
+            m->next_piece++;
+        }
+        p = &m->range->pieces[m->next_piece];
+        t->move = m;
+        t->piece = p;
+        t->off = (m->next_batch - m->first_batch[m->next_piece]) *
+                 batch_bytes(p);
+        t->len = MIN(batch_bytes(p), p->size - t->off);
+        m->next_batch++;
+        m->running++;
+        thread_pool_submit(move_pool, move_task, t, NULL);
+    }
+}
+
+/* QEMU is shutting down: end every move after its batches in flight. */
+static void move_shutdown(Notifier *n, void *opaque)
+{
+    GuestMemoryMove *m;
+
+    QLIST_FOREACH(m, &moves_in_flight, next) {
+        Error *err = NULL;
+
+        if (!m->running && m->next_batch == m->nr_batches) {
+            continue;           /* done, only the job's end is pending */
+        }
+        error_setg(&err, "the move was stopped because QEMU is shutting"
+                   " down");
+        move_fail(m, err);
+    }
+}
+
+/* Create the mover's thread pool on first use.  BQL held. */
+static void move_pool_init(void)
+{
+    if (move_pool) {
+        return;
+    }
+    move_pool = thread_pool_new();
+    thread_pool_set_max_threads(move_pool, MOVE_MAX_WORKERS);
+    move_shutdown_notifier.notify = move_shutdown;
+    qemu_register_shutdown_notifier(&move_shutdown_notifier);
+}
+
+/*
+ * Validate the arguments and cut the range into batches.  Changes
+ * nothing outside @m.  BQL held.
+ */
 static bool move_init(GuestMemoryMove *m, uint64_t addr, uint64_t size,
                       uint16_t node, unsigned workers, Error **errp)
 {
@@ -329,23 +401,18 @@ static bool move_init(GuestMemoryMove *m, uint64_t addr, uint64_t size,
 /* Make a validated move visible to overlap checks; BQL held. */
 static void move_register(GuestMemoryMove *m)
 {
-    qemu_mutex_init(&m->err_lock);
+    move_pool_init();
     QLIST_INSERT_HEAD(&moves_in_flight, m, next);
 }
 
-/* Run the workers and wait for all of them, from a coroutine. */
+/* Run the tasks and wait for all of them, from a coroutine. */
 static void coroutine_fn move_run(GuestMemoryMove *m)
 {
-    unsigned i;
-
     trace_guest_memory_move_start(m->range->addr, m->range->size, m->node,
                                   m->workers, m->nr_batches);
     m->start_ns = get_clock();
     m->co = qemu_coroutine_self();
-    m->running = MIN(m->workers, MAX(m->nr_batches, 1));
-    for (i = 0; i < m->running; i++) {
-        thread_pool_submit_aio(move_worker, m, move_worker_done, m);
-    }
+    move_submit(m);
     while (m->running) {
         qemu_coroutine_yield();
     }
@@ -353,46 +420,40 @@ static void coroutine_fn move_run(GuestMemoryMove *m)
 }
 
 /*
- * When a move has bound a whole memory backend to the node, make the
- * backend's own view (query-memdev) say so.  BQL held.
- */
-static void move_update_memdevs(GuestMemoryMove *m)
-{
-    unsigned i;
-
-    for (i = 0; i < m->range->nr_pieces; i++) {
-        const GuestRamPiece *p = &m->range->pieces[i];
-
-        if (!p->whole_memdev || m->node > MAX_NODES) {
-            continue;
-        }
-        bitmap_zero(p->memdev->host_nodes, MAX_NODES + 1);
-        set_bit(m->node, p->memdev->host_nodes);
-        p->memdev->policy = HOST_MEM_POLICY_BIND;
-        trace_guest_memory_move_memdev_bound(
-            object_get_canonical_path_component(OBJECT(p->memdev)), m->node);
-    }
-}
-
-/*
  * Bind the whole range to the node before any page moves, so that a page
  * the guest faults in while the move runs is allocated there too.  Done
  * once per piece and not per batch: mbind() takes the mmap lock for
- * writing, which would serialize the workers.  BQL held.
+ * writing, which would serialize the tasks.  A piece that is a whole
+ * memory backend is rebound by the backend, so that query-memdev reports
+ * the new policy.  BQL held.
  */
 static bool move_bind(GuestMemoryMove *m, Error **errp)
 {
+    DECLARE_BITMAP(host_nodes, MAX_NODES + 1) = { 0 };
     unsigned i;
 
+    if (m->node < MAX_NODES) {
+        set_bit(m->node, host_nodes);
+    }
     for (i = 0; i < m->range->nr_pieces; i++) {
         const GuestRamPiece *p = &m->range->pieces[i];
 
-        if (!guest_memory_bind(p->host, p->size, m->node, errp)) {
+        if (p->whole_memdev && m->node < MAX_NODES) {
+            if (!host_memory_backend_rebind(p->memdev, host_nodes,
+                                            HOST_MEM_POLICY_BIND, errp)) {
+                error_prepend(errp, "memory backend '%s': ",
+                              object_get_canonical_path_component(
+                                  OBJECT(p->memdev)));
+                return false;
+            }
+            trace_guest_memory_move_memdev_bound(
+                object_get_canonical_path_component(OBJECT(p->memdev)),
+                m->node);
+        } else if (!guest_memory_bind(p->host, p->size, m->node, errp)) {
             error_prepend(errp, "RAM block '%s': ", p->block);
             return false;
         }
     }
-    move_update_memdevs(m);
     return true;
 }
 
@@ -428,7 +489,6 @@ static GuestMemoryMoveStats *move_stats(GuestMemoryMove *m)
 static Error *move_finish(GuestMemoryMove *m)
 {
     QLIST_REMOVE(m, next);
-    qemu_mutex_destroy(&m->err_lock);
     trace_guest_memory_move_done(m->moved, m->already_on_node,
                                  m->not_populated, m->end_ns - m->start_ns,
                                  qatomic_read(&m->stop));
@@ -502,6 +562,10 @@ static const JobDriver guest_memory_move_job_driver = {
     .free          = move_job_free,
 };
 
+/*
+ * Every argument, the job identifier included, is checked before the
+ * range is bound: a command that fails changes no memory policy.
+ */
 GuestMemoryMoveInfo *coroutine_fn
 qmp_migrate_guest_range(uint64_t addr, uint64_t size, uint16_t node,
                         const char *job_id, bool has_workers,
@@ -518,15 +582,10 @@ qmp_migrate_guest_range(uint64_t addr, uint64_t size, uint16_t node,
     if (!move_init(&m, addr, size, node, workers, errp)) {
         return NULL;
     }
-    if (!move_bind(&m, errp)) {
-        move_cleanup(&m);
-        return NULL;
-    }
 
     if (job_id) {
         GuestMemoryMoveJob *s;
 
-        /* Validated first, so that bad arguments fail the command. */
         s = job_create(job_id, &guest_memory_move_job_driver, NULL,
                        qemu_get_aio_context(), JOB_DEFAULT, NULL, NULL,
                        errp);
@@ -536,11 +595,19 @@ qmp_migrate_guest_range(uint64_t addr, uint64_t size, uint16_t node,
         }
         s->move = m;
         s->move.job = &s->common;
+        if (!move_bind(&s->move, errp)) {
+            job_early_fail(&s->common);
+            return NULL;
+        }
         move_register(&s->move);
         job_start(&s->common);
         return g_new0(GuestMemoryMoveInfo, 1);
     }
 
+    if (!move_bind(&m, errp)) {
+        move_cleanup(&m);
+        return NULL;
+    }
     move_register(&m);
     move_run(&m);
     err = move_finish(&m);

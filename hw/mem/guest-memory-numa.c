@@ -68,6 +68,18 @@ bool guest_memory_page_nodes(void **pages, unsigned long n, int *status,
     return true;
 }
 
+bool guest_memory_move_pages(void **pages, unsigned long n, const int *nodes,
+                             int *status, bool shared, Error **errp)
+{
+    int flags = shared ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+
+    if (numa_move_pages(0, n, pages, nodes, status, flags) < 0) {
+        error_setg_errno(errp, errno, "cannot move pages");
+        return false;
+    }
+    return true;
+}
+
 bool guest_memory_may_move_shared(void)
 {
     /*

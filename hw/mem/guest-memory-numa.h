@@ -29,6 +29,17 @@ bool guest_memory_page_nodes(void **pages, unsigned long n, int *status,
                              Error **errp);
 
 /*
+ * guest_memory_move_pages: move each of the @n pages to the host node in
+ * @nodes and fill @status with the node each page is on afterwards, or a
+ * negative errno for a page that could not be moved.  Pages of a shared
+ * mapping (@shared) need MPOL_MF_MOVE_ALL, see
+ * guest_memory_may_move_shared().  Fails only if the kernel refused the
+ * whole call.
+ */
+bool guest_memory_move_pages(void **pages, unsigned long n, const int *nodes,
+                             int *status, bool shared, Error **errp);
+
+/*
  * guest_memory_may_move_shared: may QEMU move pages of shared mappings,
  * which takes MPOL_MF_MOVE_ALL and so CAP_SYS_NICE?
  */

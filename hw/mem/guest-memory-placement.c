@@ -96,7 +96,17 @@ GuestMemoryPlacement *qmp_query_guest_memory_placement(bool has_addr,
     if (!has_size) {
         hwaddr end = guest_ram_end();
 
-        size = end > addr ? end - addr : 0;
+        /*
+         * The default range runs to the end of guest RAM.  When no guest
+         * RAM lies there (-machine none, or @addr past the end), there
+         * is nothing to report: answer with an empty placement.
+         */
+        if (end <= addr) {
+            info = g_new0(GuestMemoryPlacement, 1);
+            info->addr = addr;
+            return info;
+        }
+        size = end - addr;
     }
     range = guest_ram_range_new(addr, size, "addr", "size", errp);
     if (!range) {
@@ -185,6 +195,11 @@ void hmp_info_guest_memory_placement(Monitor *mon, const QDict *qdict)
         return;
     }
 
+    if (!info->size) {
+        monitor_printf(mon, "no guest RAM at or above 0x%" PRIx64 "\n",
+                       info->addr);
+        return;
+    }
     monitor_printf(mon, "guest RAM 0x%" PRIx64 "-0x%" PRIx64 ":\n",
                    info->addr, info->addr + info->size - 1);
     hmp_print_nodes(mon, "  ", info->nodes, info->not_populated_bytes);

@@ -12,6 +12,7 @@
 #include "qemu/osdep.h"
 #include <numa.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <linux/capability.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
@@ -320,6 +321,15 @@ static QTestState *init_big_vm(void)
                       "reserve=off");
 }
 
+/*
+ * A machine whose whole move takes long enough to measure how promptly
+ * something happens during it: 3 GiB below the PCI hole and 29 GiB
+ * above 4 GiB, all unpopulated.
+ */
+#define HUGE_VM_ARGS "-M pc,memory-backend=huge -m 32G -nodefaults" \
+    " -object memory-backend-ram,id=huge,size=32G,reserve=off"
+#define HUGE_VM_RAM_END "35433480192"
+
 static void test_error_overlapping_move(void)
 {
     QTestState *qts = init_big_vm();
@@ -335,25 +345,6 @@ static void test_error_overlapping_move(void)
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
     assert_error(qtest_qmp_receive(qts), "is already running and overlaps");
-    qtest_qmp_eventwait(qts, "GUEST_MEMORY_MOVE_COMPLETED");
-    qtest_quit(qts);
-}
-
-static void test_error_duplicate_job_id(void)
-{
-    QTestState *qts = init_big_vm();
-    QDict *rsp;
-
-    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
-                   " {'addr': 0, 'size': 4294967296, 'node': 0,"
-                   " 'job-id': 'j'}}");
-    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
-                   " {'addr': 6442450944, 'size': 4096, 'node': 0,"
-                   " 'job-id': 'j'}}");
-    rsp = qtest_qmp_receive(qts);
-    g_assert(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
-    assert_error(qtest_qmp_receive(qts), "'j'");
     qtest_qmp_eventwait(qts, "GUEST_MEMORY_MOVE_COMPLETED");
     qtest_quit(qts);
 }
@@ -531,6 +522,333 @@ static void test_job_completes(void)
     qtest_quit(qts);
 }
 
+/*
+ * Memory-policy ranges of QEMU's address space that bind to a node, as
+ * /proc/PID/numa_maps lists them: a failed command must not add any.
+ */
+static int bound_vmas(QTestState *qts)
+{
+    g_autofree char *path =
+        g_strdup_printf("/proc/%d/numa_maps", (int)qtest_pid(qts));
+    g_autofree char *maps = NULL;
+    g_auto(GStrv) lines = NULL;
+    int i, n = 0;
+
+    g_assert(g_file_get_contents(path, &maps, NULL, NULL));
+    lines = g_strsplit(maps, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        if (strstr(lines[i], " bind:")) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* The policy query-memdev reports for memory backend @id. */
+static char *memdev_policy(QTestState *qts, const char *id)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-memdev'}");
+    QListEntry *e;
+    char *policy = NULL;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(rsp, "return"), e) {
+        QDict *m = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(m, "id"), id)) {
+            policy = g_strdup(qdict_get_str(m, "policy"));
+        }
+    }
+    qobject_unref(rsp);
+    g_assert(policy);
+    return policy;
+}
+
+static void assert_memdev_policy(QTestState *qts, const char *id,
+                                 const char *policy)
+{
+    g_autofree char *p = memdev_policy(qts, id);
+
+    g_assert_cmpstr(p, ==, policy);
+}
+
+/*
+ * A big VM with a second backend: "big" covers [0, 3 GiB) and [4 GiB,
+ * 9 GiB), "m1" the 64 MiB after it.
+ */
+#define M1_RANGE "'addr': 9663676416, 'size': 67108864"
+
+static QTestState *init_big_vm_with_m1(void)
+{
+    return qtest_init("-M pc -m 8256M -nodefaults"
+                      " -object memory-backend-ram,id=big,size=8G,"
+                      "reserve=off"
+                      " -object memory-backend-ram,id=m1,size=64M"
+                      " -numa node,memdev=big -numa node,memdev=m1");
+}
+
+/* A move of all of m1 with the free job identifier binds it. */
+static void assert_m1_move_binds(QTestState *qts)
+{
+    qobject_unref(qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'migrate-guest-range', 'arguments':"
+        " {" M1_RANGE ", 'node': 0, 'job-id': 'ok'}}"));
+    qtest_qmp_eventwait(qts, "GUEST_MEMORY_MOVE_COMPLETED");
+    assert_memdev_policy(qts, "m1", "bind");
+}
+
+/*
+ * A command that fails on its job identifier leaves the memory policy
+ * alone: neither the backend's (query-memdev) nor the kernel's.
+ */
+static void test_error_malformed_job_id(void)
+{
+    QTestState *qts = init_big_vm_with_m1();
+    int bound = bound_vmas(qts);
+
+    assert_move_error(qts, "{" M1_RANGE ", 'node': 0, 'job-id': '1bad'}",
+                      "Invalid job ID '1bad'");
+    assert_memdev_policy(qts, "m1", "default");
+    g_assert_cmpint(bound_vmas(qts), ==, bound);
+    assert_m1_move_binds(qts);
+    qtest_quit(qts);
+}
+
+static void test_error_duplicate_job_id(void)
+{
+    QTestState *qts = init_big_vm_with_m1();
+    QDict *rsp;
+    int bound;
+
+    /* A job on part of "big" holds the identifier 'j'. */
+    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
+                   " {'addr': 0, 'size': 4294967296, 'node': 0,"
+                   " 'job-id': 'j'}}");
+    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
+                   " {" M1_RANGE ", 'node': 0, 'job-id': 'j'}}");
+    rsp = qtest_qmp_receive(qts);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    bound = bound_vmas(qts);
+    assert_error(qtest_qmp_receive(qts), "Job ID 'j' already in use");
+    assert_memdev_policy(qts, "m1", "default");
+    assert_memdev_policy(qts, "big", "default");
+    g_assert_cmpint(bound_vmas(qts), ==, bound);
+    qtest_qmp_eventwait(qts, "GUEST_MEMORY_MOVE_COMPLETED");
+    assert_m1_move_binds(qts);
+    qtest_quit(qts);
+}
+
+/*
+ * The project's queries, each called without arguments by
+ * /guest-memory/query/machine-none.
+ */
+static const char *const project_queries[] = {
+    "query-guest-memory-placement",
+};
+
+/* Every query of the project answers, empty, on a machine without RAM. */
+static void test_queries_machine_none(void)
+{
+    QTestState *qts = qtest_init("-machine none -nodefaults");
+    QDict *info;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(project_queries); i++) {
+        QDict *rsp = qtest_qmp(qts, "{'execute': %s}", project_queries[i]);
+
+        if (!qdict_haskey(rsp, "return")) {
+            g_error("%s failed under -machine none: %s", project_queries[i],
+                    qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+        }
+        qobject_unref(rsp);
+    }
+
+    info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-guest-memory-placement'}");
+    g_assert_cmpuint(qdict_get_uint(info, "addr"), ==, 0);
+    g_assert_cmpuint(qdict_get_uint(info, "size"), ==, 0);
+    g_assert(qlist_empty(qdict_get_qlist(info, "nodes")));
+    g_assert(qlist_empty(qdict_get_qlist(info, "blocks")));
+    g_assert_cmpuint(qdict_get_uint(info, "not-populated-bytes"), ==, 0);
+    qobject_unref(info);
+    qtest_quit(qts);
+}
+
+/* A default range that starts past the end of guest RAM is empty. */
+static void test_placement_past_ram_end(void)
+{
+    QTestState *qts = qtest_init("-M pc -m 64M -nodefaults");
+    QDict *info;
+    g_autofree char *out = NULL;
+
+    info = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'query-guest-memory-placement',"
+        " 'arguments': {'addr': 1073741824}}");
+    g_assert_cmpuint(qdict_get_uint(info, "addr"), ==, 1 * GiB);
+    g_assert_cmpuint(qdict_get_uint(info, "size"), ==, 0);
+    g_assert(qlist_empty(qdict_get_qlist(info, "blocks")));
+    qobject_unref(info);
+    out = qtest_hmp(qts, "info guest-memory-placement 0x40000000");
+    g_assert(strstr(out, "no guest RAM at or above 0x40000000"));
+    qtest_quit(qts);
+}
+
+/*
+ * quit, from a human monitor, while QMP waits for a synchronous move of
+ * all of a big VM's RAM: QEMU exits after the batches in flight instead
+ * of finishing the move.  (QMP commands, quit included, wait for a
+ * synchronous move to end.)
+ */
+static void test_quit_ends_sync_move(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("guest-memory-move-XXXXXX", NULL);
+    g_autofree char *path = g_strdup_printf("%s/hmp", dir);
+    int listener = qtest_socket_server(path);
+    QTestState *qts;
+    QDict *rsp;
+    int64_t full_ns, t0, quit_ns;
+    char buf[256];
+    int fd;
+
+    qts = qtest_initf(HUGE_VM_ARGS " -chardev socket,id=hmp,path=%s"
+                      " -mon chardev=hmp,mode=readline", path);
+    fd = accept(listener, NULL, NULL);
+    g_assert(fd >= 0);
+    close(listener);
+    unlink(path);
+    rmdir(dir);
+
+    /* How long the whole move takes here. */
+    rsp = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'migrate-guest-range', 'arguments':"
+        " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0}}");
+    full_ns = qdict_get_uint(qdict_get_qdict(rsp, "stats"), "duration-ns");
+    qobject_unref(rsp);
+    g_test_message("a move of all RAM takes %" PRId64 " ms",
+                   full_ns / 1000000);
+
+    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
+                   " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0}}");
+    g_usleep(full_ns / 10 / 1000);
+    t0 = g_get_monotonic_time();
+    g_assert_cmpint(write(fd, "quit\n", 5), ==, 5);
+    /* The monitor's socket closes when QEMU exits. */
+    while (read(fd, buf, sizeof(buf)) > 0) {
+        continue;
+    }
+    quit_ns = (g_get_monotonic_time() - t0) * 1000;
+    qtest_wait_qemu(qts);
+    g_test_message("QEMU exited %" PRId64 " us after quit",
+                   quit_ns / 1000);
+    /* Finishing the move would take about 9/10 of @full_ns. */
+    g_assert_cmpint(quit_ns, <, full_ns / 2);
+    close(fd);
+    qtest_quit(qts);
+}
+
+/* Threads of the QEMU process, from /proc/PID/status. */
+static int qemu_threads(QTestState *qts)
+{
+    g_autofree char *path =
+        g_strdup_printf("/proc/%d/status", (int)qtest_pid(qts));
+    g_autofree char *status = NULL;
+    const char *t;
+
+    g_assert(g_file_get_contents(path, &status, NULL, NULL));
+    t = strstr(status, "\nThreads:");
+    g_assert(t);
+    return atoi(t + strlen("\nThreads:"));
+}
+
+static int jobs_running(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-jobs'}");
+    int n = qlist_size(qdict_get_qlist(rsp, "return"));
+
+    qobject_unref(rsp);
+    return n;
+}
+
+/*
+ * Three moves of 8 workers each run at once: all of them progress, on
+ * at most 8 threads added to QEMU.
+ */
+static void test_job_worker_cap(void)
+{
+    /* [0, 3 GiB), then the RAM above 4 GiB in two halves */
+    static const uint64_t ranges[][2] = {
+        { 0, 3 * GiB },
+        { 4 * GiB, 14 * GiB + 512 * MiB },
+        { 18 * GiB + 512 * MiB, 14 * GiB + 512 * MiB },
+    };
+    QTestState *qts = qtest_init(HUGE_VM_ARGS);
+    int before = qemu_threads(qts), most = before, i;
+
+    for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+        g_autofree char *id = g_strdup_printf("mv%d", i);
+
+        qobject_unref(qtest_qmp_assert_success_ref(qts,
+            "{'execute': 'migrate-guest-range', 'arguments':"
+            " {'addr': %" PRIu64 ", 'size': %" PRIu64 ", 'node': 0,"
+            "  'job-id': %s, 'workers': 8}}",
+            ranges[i][0], ranges[i][1], id));
+    }
+    while (jobs_running(qts)) {
+        most = MAX(most, qemu_threads(qts));
+        g_usleep(5000);
+    }
+    g_test_message("threads: %d before, %d at most during the moves",
+                   before, most);
+    g_assert_cmpint(most - before, <=, 8);
+    for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+        QDict *ev = qtest_qmp_eventwait_ref(qts,
+                                            "GUEST_MEMORY_MOVE_COMPLETED");
+        QDict *data = qdict_get_qdict(ev, "data");
+
+        g_assert(!qdict_get_bool(data, "cancelled"));
+        g_assert(!qdict_haskey(data, "error"));
+        qobject_unref(ev);
+    }
+    qtest_quit(qts);
+}
+
+/*
+ * With one thread in the main loop's thread pool, aio=threads I/O still
+ * completes while a move runs: the mover has threads of its own.
+ */
+static void test_job_io_not_starved(void)
+{
+    g_autofree char *img = NULL;
+    g_autofree char *out = NULL;
+    QTestState *qts;
+    uint64_t current, total;
+    int fd = g_file_open_tmp("guest-memory-move-img-XXXXXX", &img, NULL);
+
+    g_assert(fd >= 0);
+    g_assert(ftruncate(fd, 1 * MiB) == 0);
+    close(fd);
+    qts = qtest_initf(HUGE_VM_ARGS
+                      " -object main-loop,id=ml,thread-pool-min=0,"
+                      "thread-pool-max=1"
+                      " -blockdev file,node-name=disk,filename=%s,"
+                      "aio=threads", img);
+    qobject_unref(qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'migrate-guest-range', 'arguments':"
+        " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0,"
+        "  'job-id': 'mv', 'workers': 8}}"));
+    /* Synchronous: returns once the read completed, silent if it did. */
+    out = qtest_hmp(qts, "qemu-io disk \"read -q 0 4k\"");
+    g_assert_cmpstr(out, ==, "");
+    /* The read did not wait for the move to end. */
+    g_assert(job_listed(qts, "mv", &current, &total));
+    g_assert_cmpuint(current, <, total);
+    qtest_qmp_assert_success(qts, "{'execute': 'job-cancel',"
+                             " 'arguments': {'id': 'mv'}}");
+    qtest_qmp_eventwait(qts, "GUEST_MEMORY_MOVE_COMPLETED");
+    qtest_quit(qts);
+    unlink(img);
+}
+
 /* A pattern survives moves to every host node, byte for byte. */
 static void test_pattern_survives_moves(void)
 {
@@ -704,6 +1022,17 @@ int main(int argc, char **argv)
     qtest_add_func("/guest-memory/job/progress-and-cancel",
                    test_job_progress_and_cancel);
     qtest_add_func("/guest-memory/job/completes", test_job_completes);
+    qtest_add_func("/guest-memory/job/worker-cap", test_job_worker_cap);
+    qtest_add_func("/guest-memory/job/io-not-starved",
+                   test_job_io_not_starved);
+    qtest_add_func("/guest-memory/move/quit-ends-sync-move",
+                   test_quit_ends_sync_move);
+    qtest_add_func("/guest-memory/error/malformed-job-id",
+                   test_error_malformed_job_id);
+    qtest_add_func("/guest-memory/query/machine-none",
+                   test_queries_machine_none);
+    qtest_add_func("/guest-memory/placement/past-ram-end",
+                   test_placement_past_ram_end);
     qtest_add_func("/guest-memory/multinode/move-and-back",
                    test_multinode_move_and_back);
     qtest_add_func("/guest-memory/multinode/writing-guest-integrity",
