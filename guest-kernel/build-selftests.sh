@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build the kernel selftests the guest runs, as static binaries, from the
-# patched tree that guest-kernel/build.sh extracted: upstream's
-# selftests/mm/migration (the no-regression check) and the series'
-# selftests/page_migrate and selftests/mm/next_touch.  Output:
+# patched tree that guest-kernel/build.sh extracted, with kselftest's own
+# make (tools/testing/selftests/mm/Makefile, which links vm_util.c and
+# libnuma): upstream's mm/migration (the no-regression check) and the
+# series' mm/next_touch and mm/page_migrate.  The series' uapi headers come
+# from `make headers` of the same tree.  Output:
 # build/guest-kernel/selftests/.
 #
 # Also builds static copies of the guest programs (the top-level meson
@@ -15,29 +17,28 @@
 # not selftests, so they stay out of selftests/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-st=$top/build/linux-src/tools/testing/selftests
+src=$top/build/linux-src
+st=$src/tools/testing/selftests
 out=$top/build/guest-kernel/selftests
-mkdir -p "$out"
+hdr=$top/build/linux-headers
 [ -d "$st" ] || { echo "build-selftests: run guest-kernel/build.sh first" >&2; exit 1; }
 
-# The series' uapi headers, without installing the whole set over libc's.
-uapi=$top/build/guest-kernel/uapi
-mkdir -p "$uapi/linux"
-cp "$top/build/linux-src/include/uapi/linux/page_migrate.h" "$uapi/linux/"
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator/ccache}
 
-build() {
-    local name=$1
-    shift
-    rm -f "$out/$name"
-    ccache gcc -O2 -static -Wall -I"$st" -I"$st/mm" -I"$uapi" -o "$out/$name" "$@" \
-        -lnuma -lpthread 2>&1 | grep -v "statically linked applications" |
-        grep -v "affinity_ip" >&2 || true
-    [ -x "$out/$name" ] || { echo "build-selftests: $name failed" >&2; exit 1; }
-}
+# The series' uapi headers (linux/page_migrate.h, the MADV_ values),
+# installed apart from libc's.
+make -s -C "$src" O="$hdr" ARCH=x86_64 headers
 
-build migration "$st/mm/migration.c" "$st/mm/thp_settings.c"
-build next_touch "$st/mm/next_touch.c"
-build page_migrate_test "$st/page_migrate/page_migrate_test.c"
+# Only the guest's tests: the whole mm directory needs liburing, 32-bit
+# libraries and more, and its other tests do not run in the guest.
+tests=(migration next_touch page_migrate)
+rm -rf "$out"
+mkdir -p "$out"
+make -s -C "$st/mm" OUTPUT="$out" CC="ccache gcc" LDFLAGS=-static \
+    KHDR_INCLUDES="-isystem $hdr/usr/include" "${tests[@]/#/$out/}"
+for t in "${tests[@]}"; do
+    [ -x "$out/$t" ] || { echo "build-selftests: $t failed" >&2; exit 1; }
+done
 
 # Static guest programs.
 tools=$top/build/guest-kernel/tools
