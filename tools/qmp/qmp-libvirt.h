@@ -11,6 +11,7 @@
 #define QMP_LIBVIRT_H
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 
 #include "qmp-client.h"
 
