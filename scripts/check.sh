@@ -113,6 +113,7 @@ suite page-migrate-tools run_page_migrate_tools
 suite snc-2-nodes run_snc_e2e 2
 suite snc-4-nodes run_snc_e2e 4
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
+suite cli "$top/scripts/cli-suite.sh"
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"
