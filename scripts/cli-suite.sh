@@ -9,7 +9,8 @@
 # Peers: an idle -S QEMU with two NUMA cells (placement, moves, errors),
 # a running one with the SNC booting the guest kernel (snc top), Debian's
 # stock QEMU (the emulator lacks the project's commands), and a libvirt
-# domain vm0 with two cells, the SNC and the guest kernel.  On a host
+# domain vm0 with two cells, the SNC and the guest kernel (where the
+# libvirt transport's own tests, tools/qmp/qmp-libvirt-test, run too).  On a host
 # with one NUMA node a move to node 0 succeeds and a move to node 1
 # gives the node error.  "Not permitted" is a user who may not open the
 # QMP or libvirt socket.
@@ -230,5 +231,32 @@ expect "--domain snc top --count 2: events through libvirt" 0 "^2$" sh -c \
     "'$gn' $(printf '%q ' "${dom[@]}")snc top --count 2 -n 1 | grep -c '^snc0:'"
 expect "--domain --json placement" 0 '"memdev" : "ram-node0"' \
     "$gn" "${dom[@]}" --json placement
+
+# The transport itself, at the QMP level (tools/qmp/qmp-libvirt-test),
+# against this daemon: vm0 runs, vm1 is only defined.
+libvirt_domain_xml vm1 1 128 1 "$qemu" "$kernel" "$work.img/initramfs.gz" \
+    "$work/vm1-console.log" >"$work/vm1.xml"
+$VIRSH define "$work/vm1.xml" >/dev/null
+tap=$(QMP_LIBVIRT_URI=$LIBVIRT_URI QMP_LIBVIRT_DOMAIN=vm0 \
+      QMP_LIBVIRT_STOPPED=vm1 timeout 60 \
+      "$top/build/tools/tools/qmp/qmp-libvirt-test" --tap 2>&1)
+rc=$?
+results=0
+while read -r line; do
+    if [[ $line =~ ^ok\ [0-9]+\ (.*)\ \#\ SKIP ]]; then
+        skip "qmp-libvirt-test ${BASH_REMATCH[1]}"
+    elif [[ $line =~ ^ok\ [0-9]+\ (.*)$ ]]; then
+        ok "qmp-libvirt-test ${BASH_REMATCH[1]}"
+    elif [[ $line =~ ^not\ ok\ [0-9]+\ (.*)$ ]]; then
+        not_ok "qmp-libvirt-test ${BASH_REMATCH[1]}"
+    else
+        continue
+    fi
+    results=$((results + 1))
+done <<<"$tap"
+if [ "$rc" != 0 ] || [ "$results" != 6 ]; then
+    not_ok "qmp-libvirt-test ran its 6 tests to the end (exit $rc)"
+    printf '%s\n' "$tap" | grep -v '^ok' | sed 's/^/# /'
+fi
 
 echo "1..$n"
