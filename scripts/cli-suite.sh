@@ -7,6 +7,7 @@
 #   scripts/cli-suite.sh
 #
 # Peers: an idle -S QEMU with two NUMA cells (placement, moves, errors),
+# an idle one with 16 GiB (a move long enough to cancel),
 # a running one with the SNC booting the guest kernel (snc top), Debian's
 # stock QEMU (the emulator lacks the project's commands), and a libvirt
 # domain vm0 with two cells, the SNC and the guest kernel (where the
@@ -99,6 +100,9 @@ start_qemu snc "$qemu" -machine pc -accel tcg "${cells[@]}" \
     -kernel "$kernel" -initrd "$work.img/initramfs.gz" \
     -append "console=ttyS0 loglevel=4"
 start_qemu stock "$stock" -machine none
+# 16 GiB that nothing populated: a move's walk takes long enough (about
+# 0.4 s) to be cancelled while it runs.
+start_qemu big "$qemu" -machine pc -accel tcg -S -m 16G
 idle=(--qmp "$work/qmp/idle.sock")
 node1_err='node.* 1 is not an online host NUMA node'
 
@@ -170,6 +174,12 @@ expect "move --detach prints the job id" 0 "^d1$" \
 expect "move --cancel of an unknown job: QEMU's error names it (1)" 1 \
     "move --cancel nope: job-cancel: Job not found" \
     "$gn" "${idle[@]}" move --cancel nope
+expect "move --cancel JOB cancels a running move" 0 \
+    "job c1 to node 0: cancelled" sh -c "
+        '$gn' --qmp '$work/qmp/big.sock' move 0 16G 0 --detach --job-id c1 &&
+        '$gn' --qmp '$work/qmp/big.sock' move --cancel c1"
+expect "--detach and --wait: usage error" 2 "exclude each other" \
+    "$gn" "${idle[@]}" move cell0 0 --detach --wait
 expect "a progress bar on a terminal" 0 \
     "bar \[#{40}\] 100% 128M/128M" script -qec \
     "'$gn' --qmp '$work/qmp/idle.sock' move cell0 0 --job-id bar" /dev/null
