@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "qmp-client.h"
 #include "qmp-libvirt.h"
@@ -639,97 +641,143 @@ static int cmd_cancel(QmpClient *client)
 }
 
 /*
- * Record a whole cell's move in the domain: its metadata (live, and
- * with --config persistent) and with --config the persistent
- * <numatune><memnode>.
+ * The element @name under @parent whose attribute @attr is @value
+ * (any such element if @attr is NULL), or NULL.
+ */
+static xmlNodePtr find_child(xmlNodePtr parent, const char *name,
+                             const char *attr, const char *value)
+{
+    for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next) {
+        xmlChar *v;
+        gboolean match;
+
+        if (c->type != XML_ELEMENT_NODE ||
+            !xmlStrEqual(c->name, BAD_CAST name)) {
+            continue;
+        }
+        if (!attr) {
+            return c;
+        }
+        v = xmlGetProp(c, BAD_CAST attr);
+        match = v && xmlStrEqual(v, BAD_CAST value);
+        xmlFree(v);
+        if (match) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Set @parent's child @name with @attr=@value: found, or added. */
+static xmlNodePtr set_child(xmlNodePtr parent, const char *name,
+                            const char *attr, const char *value)
+{
+    xmlNodePtr c = find_child(parent, name, attr, value);
+
+    if (!c) {
+        c = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+        if (attr) {
+            xmlSetProp(c, BAD_CAST attr, BAD_CAST value);
+        }
+    }
+    return c;
+}
+
+static char *dump_xml(xmlNodePtr node)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    char *text;
+
+    xmlNodeDump(buf, node->doc, node, 0, 0);
+    text = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    return text;
+}
+
+static void report_virt_error(const char *what)
+{
+    virErrorPtr e = virGetLastError();
+
+    fprintf(stderr, "guest-numa: %s: %s\n", what,
+            e && e->message ? e->message : "unknown error");
+}
+
+/*
+ * Record a whole cell's move in the domain: in its metadata (live, and
+ * with --config persistent), one <cell id= nodeset=> per cell moved,
+ * and with --config in the persistent <numatune><memnode>, so that the
+ * next start binds the cell there.
  */
 static int persist_cell(QmpClient *client, guint cell, guint node)
 {
     virDomainPtr dom = qmp_client_libvirt_domain(client);
+    g_autofree char *cs = g_strdup_printf("%u", cell);
+    g_autofree char *ns = g_strdup_printf("%u", node);
     g_autofree char *meta = NULL;
-    g_autofree char *xml = NULL;
     unsigned int flags = VIR_DOMAIN_AFFECT_LIVE;
-    GString *cells = g_string_new(NULL);
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root, c;
     char *old;
 
     if (!dom) {
-        g_string_free(cells, TRUE);
         return EXIT_OK;
     }
     /* Keep what earlier moves recorded for the other cells. */
     old = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
                                PLACEMENT_NS, VIR_DOMAIN_AFFECT_LIVE);
     if (old) {
-        char **lines = g_strsplit(old, "\n", -1);
-        g_autofree char *mine = g_strdup_printf("<cell id=\"%u\"", cell);
-
-        for (char **l = lines; *l; l++) {
-            char *t = g_strstrip(*l);
-
-            if (g_str_has_prefix(t, "<cell ") && !g_str_has_prefix(t, mine)) {
-                g_string_append_printf(cells, "  %s\n", t);
-            }
-        }
-        g_strfreev(lines);
+        doc = xmlReadMemory(old, strlen(old), NULL, NULL, XML_PARSE_NOBLANKS);
         free(old);
     }
-    g_string_append_printf(cells, "  <cell id=\"%u\" nodeset=\"%u\"/>\n",
-                           cell, node);
-    meta = g_strdup_printf("<placement>\n%s</placement>", cells->str);
-    g_string_free(cells, TRUE);
+    if (!doc || !(root = xmlDocGetRootElement(doc))) {
+        xmlFreeDoc(doc);
+        doc = xmlNewDoc(BAD_CAST "1.0");
+        root = xmlNewNode(NULL, BAD_CAST "placement");
+        xmlDocSetRootElement(doc, root);
+    }
+    c = set_child(root, "cell", "id", cs);
+    xmlSetProp(c, BAD_CAST "nodeset", BAD_CAST ns);
+    meta = dump_xml(root);
+    xmlFreeDoc(doc);
     if (opt_config) {
         flags |= VIR_DOMAIN_AFFECT_CONFIG;
     }
     if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, meta,
                              PLACEMENT_KEY, PLACEMENT_NS, flags) < 0) {
-        virErrorPtr e = virGetLastError();
-
-        fprintf(stderr, "guest-numa: cannot record the placement in the "
-                "domain's metadata: %s\n", e ? e->message : "?");
+        report_virt_error("cannot record the placement in the domain's "
+                          "metadata");
         return EXIT_FAILED;
     }
     if (!opt_config) {
         return EXIT_OK;
     }
-    xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-    if (!xml) {
-        fprintf(stderr, "guest-numa: cannot read the persistent "
-                "definition\n");
+
+    old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    if (!old) {
+        report_virt_error("cannot read the persistent definition");
         return EXIT_FAILED;
     }
+    doc = xmlReadMemory(old, strlen(old), NULL, NULL, 0);
+    free(old);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root) {
+        xmlFreeDoc(doc);
+        fprintf(stderr, "guest-numa: the persistent definition is not "
+                "XML\n");
+        return EXIT_FAILED;
+    }
+    c = set_child(set_child(root, "numatune", NULL, NULL), "memnode",
+                  "cellid", cs);
+    xmlSetProp(c, BAD_CAST "mode", BAD_CAST "strict");
+    xmlSetProp(c, BAD_CAST "nodeset", BAD_CAST ns);
     {
-        g_autoptr(GRegex) re_memnode = NULL;
-        g_autofree char *memnode = g_strdup_printf(
-            "<memnode cellid='%u' mode='strict' nodeset='%u'/>", cell, node);
-        g_autofree char *pat = g_strdup_printf(
-            "<memnode cellid=['\"]%u['\"][^>]*/>", cell);
-        g_autofree char *out = NULL;
-        virConnectPtr conn = virDomainGetConnect(dom);
-        virDomainPtr def;
+        g_autofree char *def_xml = dump_xml(root);
+        virDomainPtr def = virDomainDefineXML(virDomainGetConnect(dom),
+                                              def_xml);
 
-        re_memnode = g_regex_new(pat, 0, 0, NULL);
-        if (g_regex_match(re_memnode, xml, 0, NULL)) {
-            out = g_regex_replace_literal(re_memnode, xml, -1, 0, memnode, 0,
-                                          NULL);
-        } else if (strstr(xml, "</numatune>")) {
-            g_autofree char *with = g_strdup_printf("  %s\n  </numatune>",
-                                                    memnode);
-            g_auto(GStrv) parts = g_strsplit(xml, "</numatune>", 2);
-
-            out = g_strjoin(with, parts[0], parts[1], NULL);
-        } else {
-            g_autofree char *with = g_strdup_printf(
-                "  <numatune>\n    %s\n  </numatune>\n</domain>", memnode);
-            g_auto(GStrv) parts = g_strsplit(xml, "</domain>", 2);
-
-            out = g_strjoin(with, parts[0], parts[1], NULL);
-        }
-        def = virDomainDefineXML(conn, out);
+        xmlFreeDoc(doc);
         if (!def) {
-            virErrorPtr e = virGetLastError();
-
-            fprintf(stderr, "guest-numa: cannot update the persistent "
-                    "<numatune>: %s\n", e ? e->message : "?");
+            report_virt_error("cannot update the persistent <numatune>");
             return EXIT_FAILED;
         }
         virDomainFree(def);
