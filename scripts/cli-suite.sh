@@ -227,6 +227,8 @@ expect "--domain move cell0 0 --config, with the progress bar" 0 \
 expect "--config: the persistent <numatune> has the cell's memnode" 0 \
     "<memnode cellid='0' mode='strict' nodeset='0'/>" \
     $VIRSH dumpxml --inactive vm0
+expect "the live definition's <numatune> is unchanged (libvirt did not move)" \
+    1 "^$" sh -c "$VIRSH dumpxml vm0 | grep memnode"
 expect "virsh metadata shows the live placement" 0 \
     '<cell id="0" nodeset="0"/>' \
     $VIRSH metadata vm0 https://numa-migrator.invalid/placement/1.0
