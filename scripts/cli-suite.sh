@@ -195,6 +195,20 @@ expect "snc top, piped: one shot, the hottest zones per node" 0 \
     "node 1: [0-9]+ touches" "$gn" --qmp "$work/qmp/snc.sock" snc top -n 3
 expect "snc top --count 2: refreshes at SNC_PERIOD_END" 0 "^2$" sh -c \
     "'$gn' --qmp '$work/qmp/snc.sock' snc top --count 2 -n 1 | grep -c '^snc0:'"
+expect "snc top on a terminal: a live view, redrawn at each period" 0 "^2$" \
+    sh -c "script -qec \"'$gn' --qmp '$work/qmp/snc.sock' snc top --count 2 -n 1\" /dev/null |
+           grep -c \"$(printf '\033')\[2J\""
+expect "--json output is JSON: move, move --detach, placement, snc top" 0 \
+    "^valid 4$" sh -c "
+    n=0
+    for cmd in 'move cell0 0 --job-id js' 'move cell0 0 --detach --job-id jd' \
+               placement; do
+        '$gn' --qmp '$work/qmp/idle.sock' --json \$cmd |
+            python3 -c 'import json, sys; json.load(sys.stdin)' && n=\$((n + 1))
+    done
+    '$gn' --qmp '$work/qmp/snc.sock' --json snc top |
+        python3 -c 'import json, sys; json.load(sys.stdin)' && n=\$((n + 1))
+    echo valid \$n"
 expect "snc top --json" 0 '"zone-size" : ' \
     "$gn" --qmp "$work/qmp/snc.sock" --json snc top -n 1
 expect "snc top --period MS configures the SNC" 0 "\(250 ms\)" \
