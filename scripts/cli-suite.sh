@@ -215,10 +215,12 @@ expect "snc top --period MS configures the SNC" 0 "\(250 ms\)" \
     "$gn" --qmp "$work/qmp/snc.sock" snc top --period 250 --once
 
 # ---- through libvirt (--domain) ----------------------------------------
+start=$(date +%s.%N)
 if ! libvirt_start "$work/libvirt"; then
     echo "Bail out! libvirtd did not start"
     exit 1
 fi
+ok "libvirtd started ($(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)") s)"
 dom=(--connect "$LIBVIRT_URI" --domain vm0)
 SNC_PERIOD_MS=500 libvirt_domain_xml vm0 2 256 2 "$qemu" "$kernel" \
     "$work.img/initramfs.gz" "$work/vm0-console.log" >"$work/vm0.xml"
