@@ -117,6 +117,7 @@ suite snc-4-nodes run_snc_e2e 4
 # host-only (scripts/policy-e2e.sh).
 suite policy-4-nodes "$top/scripts/policy-e2e.sh"
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
+suite cli "$top/scripts/cli-suite.sh"
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"

@@ -8,6 +8,7 @@
 #   libvirt_start WORKDIR     start the daemon; sets LIBVIRT_URI, VIRSH
 #   $VIRSH list --all         talk to it
 #   libvirt_stop              destroy and undefine every domain, stop it
+#   libvirt_domain_xml ...    a TCG test domain (see below)
 #
 # The QEMU capability cache survives in ~/.cache/numa-migrator/libvirt,
 # so only the first start after a QEMU rebuild probes the binary (about
@@ -76,4 +77,46 @@ libvirt_stop() {
         kill -9 "$pid" 2>/dev/null || true
     fi
     LIBVIRT_WORK=
+}
+
+# libvirt_domain_xml NAME NODES MEM_MIB VCPUS QEMU KERNEL INITRD CONSOLE:
+# print a TCG domain NAME with NODES vNUMA cells sharing MEM_MIB and
+# VCPUS evenly, <emulator> QEMU, the kernel and initramfs given, its
+# serial console in the file CONSOLE, and the snc device (period 1 s,
+# or $SNC_PERIOD_MS) through <qemu:commandline>.  ACPI is on, or the
+# guest sees one node.
+libvirt_domain_xml() {
+    local name=$1 nodes=$2 mem=$3 vcpus=$4 qemu=$5 kernel=$6 initrd=$7
+    local console=$8 cells='' i cmem cpn
+    cmem=$((mem / nodes)) cpn=$((vcpus / nodes))
+    for i in $(seq 0 $((nodes - 1))); do
+        cells+="<cell id='$i' cpus='$((i * cpn))-$(((i + 1) * cpn - 1))' memory='$cmem' unit='MiB'/>"
+    done
+    cat <<XML
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$name</name>
+  <memory unit='MiB'>$mem</memory>
+  <vcpu>$vcpus</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$kernel</kernel>
+    <initrd>$initrd</initrd>
+    <cmdline>console=ttyS0 loglevel=4</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model>
+    <numa>$cells</numa>
+  </cpu>
+  <devices>
+    <emulator>$qemu</emulator>
+    <controller type='usb' model='none'/>
+    <serial type='file'><source path='$console'/></serial>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='snc,id=snc0,period-ms=${SNC_PERIOD_MS:-1000}'/>
+  </qemu:commandline>
+</domain>
+XML
 }

@@ -64,37 +64,9 @@ ok "libvirtd started (${secs%???????} s)"
 virsh() { command virsh -c "$LIBVIRT_URI" "$@"; }
 
 domain_xml() {
-    local cells='' i mem=$((1024 / nodes)) cpn=$((4 / nodes))
-    for i in $(seq 0 $((nodes - 1))); do
-        cells+="<cell id='$i' cpus='$((i * cpn))-$(((i + 1) * cpn - 1))' memory='$mem' unit='MiB'/>"
-    done
-    cat <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>vm0</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu>4</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$top/build/guest-kernel/bzImage-debug</kernel>
-    <initrd>$work.img/initramfs.gz</initrd>
-    <cmdline>console=ttyS0 loglevel=4</cmdline>
-  </os>
-  <features><acpi/></features>
-  <cpu mode='custom' match='exact'><model fallback='allow'>qemu64</model>
-    <numa>$cells</numa>
-  </cpu>
-  <devices>
-    <emulator>$top/build/qemu-system-x86_64</emulator>
-    <controller type='usb' model='none'/>
-    <serial type='file'><source path='$work/console.log'/></serial>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-device'/>
-    <qemu:arg value='snc,id=snc0,period-ms=1000'/>
-  </qemu:commandline>
-</domain>
-XML
+    libvirt_domain_xml vm0 "$nodes" 1024 4 "$top/build/qemu-system-x86_64" \
+        "$top/build/guest-kernel/bzImage-debug" "$work.img/initramfs.gz" \
+        "$work/console.log"
 }
 
 domain_xml >"$work/vm0.xml"

@@ -81,6 +81,11 @@ const char *qmp_client_transport_name(QmpClient *client)
     return client->ops->name;
 }
 
+gpointer qmp_client_transport_priv(QmpClient *client)
+{
+    return client->priv;
+}
+
 gboolean qmp_client_connect(QmpClient *client, GError **errp)
 {
     return client->ops->connect(client, client->priv, errp);

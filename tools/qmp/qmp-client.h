@@ -5,9 +5,10 @@
  * knows nothing about how the bytes travel: a transport (a table of
  * QmpTransportOps) connects, exchanges one command for its reply, and
  * waits for events.  The UNIX-socket transport (qmp-socket.c) talks to
- * a bare QEMU's -qmp socket; a libvirt-domain transport, built on
- * virDomainQemuMonitorCommand() and
- * virConnectDomainQemuMonitorEventRegister(), fits the same table.
+ * a bare QEMU's -qmp socket; the libvirt-domain transport
+ * (qmp-libvirt.c), built on virDomainQemuMonitorCommand() and
+ * virConnectDomainQemuMonitorEventRegister(), reaches a domain's QEMU
+ * through libvirtd.
  *
  * Everything above the transport is shared: building the request,
  * turning an "error" reply into a GError that carries the QMP error
@@ -97,8 +98,10 @@ QmpClient *qmp_client_new(const QmpTransportOps *ops, gpointer priv);
 void qmp_client_free(QmpClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpClient, qmp_client_free)
 
-/* The transport's name, for messages ("socket", ...). */
+/* The transport's name, for messages ("socket", "libvirt"). */
 const char *qmp_client_transport_name(QmpClient *client);
+/* The transport's private data (qmp_client_new()'s @priv). */
+gpointer qmp_client_transport_priv(QmpClient *client);
 
 gboolean qmp_client_connect(QmpClient *client, GError **errp);
 void qmp_client_close(QmpClient *client);
@@ -138,6 +141,19 @@ void qmp_client_push_event(QmpClient *client, JsonObject *message);
  * most @timeout_ms (0: the default, 10 s).
  */
 QmpClient *qmp_client_new_socket(const char *path, guint timeout_ms);
+
+/*
+ * The libvirt-domain transport (qmp-libvirt.c, in the qmp-libvirt
+ * library): domain @domain of the daemon at @uri (NULL: libvirt's
+ * default URI).  Commands go through virDomainQemuMonitorCommand(),
+ * events through virConnectDomainQemuMonitorEventRegister().
+ * Connecting fails with G_IO_ERROR_CONNECTION_REFUSED when the daemon
+ * cannot be reached, G_IO_ERROR_NOT_FOUND when there is no such
+ * domain and G_IO_ERROR_NOT_CONNECTED when it is not running.
+ * libvirt's own monitor timeout bounds each command; each wait for
+ * events is bounded by its caller's timeout.
+ */
+QmpClient *qmp_client_new_libvirt(const char *uri, const char *domain);
 
 G_END_DECLS
 
