@@ -644,13 +644,14 @@ static void test_error_duplicate_job_id(void)
  */
 static const char *const project_queries[] = {
     "query-guest-memory-placement",
+    "query-snc-counters",
 };
 
 /* Every query of the project answers, empty, on a machine without RAM. */
 static void test_queries_machine_none(void)
 {
     QTestState *qts = qtest_init("-machine none -nodefaults");
-    QDict *info;
+    QDict *info, *rsp_list;
     int i;
 
     for (i = 0; i < ARRAY_SIZE(project_queries); i++) {
@@ -671,6 +672,11 @@ static void test_queries_machine_none(void)
     g_assert(qlist_empty(qdict_get_qlist(info, "blocks")));
     g_assert_cmpuint(qdict_get_uint(info, "not-populated-bytes"), ==, 0);
     qobject_unref(info);
+
+    /* No snc device: an empty list of them. */
+    rsp_list = qtest_qmp(qts, "{'execute': 'query-snc-counters'}");
+    g_assert(qlist_empty(qdict_get_qlist(rsp_list, "return")));
+    qobject_unref(rsp_list);
     qtest_quit(qts);
 }
 
