@@ -522,24 +522,42 @@ unsigned snc_mbox_depth(SNCState *s)
     return n;
 }
 
+/* Take the request out of @slot, which is then free. */
+static SNCRequest snc_mbox_take(SNCState *s, unsigned slot)
+{
+    SNCRequest r = {
+        .id = s->req_id[slot], .action = s->req_action[slot],
+        .addr = s->req_addr[slot], .size = s->req_size[slot],
+        .node = s->req_node[slot], .waiter = s->waiter[slot],
+    };
+
+    s->req_action[slot] = SNC_REQ_ACTION_NONE;
+    s->req_id[slot] = 0;
+    s->req_addr[slot] = 0;
+    s->req_size[slot] = 0;
+    s->req_node[slot] = 0;
+    s->waiter[slot] = NULL;
+    return r;
+}
+
 /*
- * End the request in @slot with @outcome: count it, send the event,
- * hand the completion to a waiting snc-guest-migrate, free the slot.
- * @cmpl is the staging registers, for a completion the guest made.
+ * End request @r with @outcome: count it, send the event, hand the
+ * completion to a waiting snc-guest-migrate.  @cmpl is the staging
+ * registers, for a completion the guest made.
  */
-static void snc_mbox_end(SNCState *s, unsigned slot, SncGuestOutcome outcome,
-                         const uint32_t *cmpl)
+static void snc_mbox_finish(SNCState *s, const SNCRequest *r,
+                            SncGuestOutcome outcome, const uint32_t *cmpl)
 {
     SncGuestCompletion *c = g_new0(SncGuestCompletion, 1);
-    SNCWaiter *w = s->waiter[slot];
+    SNCWaiter *w = r->waiter;
 
     c->qom_path = object_get_canonical_path(OBJECT(s));
-    c->id = s->req_id[slot];
-    c->action = s->req_action[slot] == SNC_REQ_ACTION_HINT ?
+    c->id = r->id;
+    c->action = r->action == SNC_REQ_ACTION_HINT ?
                 SNC_GUEST_ACTION_HINT : SNC_GUEST_ACTION_MIGRATE;
-    c->addr = s->req_addr[slot];
-    c->size = s->req_size[slot];
-    c->node = s->req_node[slot];
+    c->addr = r->addr;
+    c->size = r->size;
+    c->node = r->node;
     c->outcome = outcome;
     if (cmpl) {
         c->status = (int32_t)cmpl[SNC_CMPL_STATUS_IDX];
@@ -566,13 +584,6 @@ static void snc_mbox_end(SNCState *s, unsigned slot, SncGuestOutcome outcome,
         s->mbox_interrupted++;
     }
 
-    s->req_action[slot] = SNC_REQ_ACTION_NONE;
-    s->req_id[slot] = 0;
-    s->req_addr[slot] = 0;
-    s->req_size[slot] = 0;
-    s->req_node[slot] = 0;
-    s->waiter[slot] = NULL;
-
     qapi_event_send_snc_guest_migrate_completed(c);
     if (w) {
         /* Scheduled, never entered here: we may be inside an MMIO write. */
@@ -585,6 +596,15 @@ static void snc_mbox_end(SNCState *s, unsigned slot, SncGuestOutcome outcome,
     } else {
         qapi_free_SncGuestCompletion(c);
     }
+}
+
+/* End the request in @slot with @outcome; the slot is then free. */
+static void snc_mbox_end(SNCState *s, unsigned slot, SncGuestOutcome outcome,
+                         const uint32_t *cmpl)
+{
+    SNCRequest r = snc_mbox_take(s, slot);
+
+    snc_mbox_finish(s, &r, outcome, cmpl);
 }
 
 /* Complete every pending request as interrupted. */
@@ -606,6 +626,36 @@ static void snc_mbox_interrupt_all(SNCState *s)
 static void snc_mbox_reset(SNCState *s)
 {
     snc_mbox_interrupt_all(s);
+    s->guest_serving = 0;
+    s->req_prod = 0;
+    s->req_cons = 0;
+    memset(s->cmpl, 0, sizeof(s->cmpl));
+}
+
+/*
+ * Before a load (of a snapshot, or an incoming migration), whose
+ * requests replace this device's: keep the pending ones aside, for
+ * snc_mbox_restore() after the load, and empty the mailbox.
+ */
+static void snc_mbox_stash(SNCState *s)
+{
+    unsigned i, j = 0;
+
+    for (i = 0; i < SNC_RING_SIZE; i++) {
+        if (s->req_action[i] == SNC_REQ_ACTION_NONE) {
+            continue;
+        }
+        while (j < SNC_RING_SIZE && s->stash[j].action) {
+            j++;
+        }
+        if (j == SNC_RING_SIZE) {
+            /* Left by a load that failed before post_load: no room. */
+            snc_mbox_end(s, i, SNC_GUEST_OUTCOME_INTERRUPTED, NULL);
+            continue;
+        }
+        s->stash[j] = snc_mbox_take(s, i);
+    }
+    s->stash_next_id = MAX(s->stash_next_id, s->next_id);
     s->guest_serving = 0;
     s->req_prod = 0;
     s->req_cons = 0;
@@ -1175,7 +1225,12 @@ static void snc_reset_hold(Object *obj, ResetType type)
     SNCState *s = SNC(obj);
 
     snc_stop(s);
-    snc_mbox_reset(s);
+    if (type == RESET_TYPE_SNAPSHOT_LOAD) {
+        /* A snapshot's state follows: post_load sorts the requests. */
+        snc_mbox_stash(s);
+    } else {
+        snc_mbox_reset(s);
+    }
     s->intr_status = 0;
     s->intr_enable = 0;
     s->hot_addr = 0;
@@ -1192,13 +1247,38 @@ static int snc_pre_load(void *opaque)
     SNCState *s = opaque;
 
     snc_stop(s);
-    /*
-     * The stream's requests replace this device's: on loadvm, the
-     * requests pending now end as interrupted.  A version-1 stream
-     * leaves the mailbox as a reset does.
-     */
-    snc_mbox_reset(s);
+    snc_mbox_stash(s);
     return 0;
+}
+
+/*
+ * After a load, the requests pending before it: one the stream also
+ * holds (a loadvm of a snapshot taken while it was pending) lives on,
+ * with its waiter; the others end as interrupted, as all do if the
+ * stream is bad (!@ok).  IDs stay unique: numbering goes on from the
+ * highest ID this device gave.
+ */
+static void snc_mbox_restore(SNCState *s, bool ok)
+{
+    for (unsigned i = 0; i < SNC_RING_SIZE; i++) {
+        SNCRequest *r = &s->stash[i];
+        int slot;
+
+        if (r->action == SNC_REQ_ACTION_NONE) {
+            continue;
+        }
+        slot = ok ? snc_mbox_find(s, r->id) : -1;
+        if (slot >= 0) {
+            s->waiter[slot] = r->waiter;
+        } else {
+            snc_mbox_finish(s, r, SNC_GUEST_OUTCOME_INTERRUPTED, NULL);
+        }
+        *r = (SNCRequest) { 0 };
+    }
+    if (s->next_id < s->stash_next_id) {
+        s->next_id = s->stash_next_id;
+    }
+    s->stash_next_id = 0;
 }
 
 /* Whether the loaded mailbox is one the device could have made. */
@@ -1235,8 +1315,10 @@ static int snc_post_load(void *opaque, int version_id)
         !snc_check_sample_interval(s->sample_us, NULL) ||
         !snc_set_node_filter(s, s->node_filter, NULL) ||
         !snc_mbox_valid(s)) {
+        snc_mbox_restore(s, false);
         return -EINVAL;
     }
+    snc_mbox_restore(s, true);
     snc_update_topology(s);
     if (was_running && s->available &&
         tlb_set_ram_fill_observer(snc_ram_fill, s)) {

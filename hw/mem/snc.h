@@ -49,6 +49,16 @@ typedef struct SNCWaiter {
     bool woken;                 /* @co is scheduled */
 } SNCWaiter;
 
+/* One request, out of its ring slot */
+typedef struct SNCRequest {
+    uint32_t id;
+    uint32_t action;            /* SNC_REQ_ACTION_NONE: none */
+    uint64_t addr;
+    uint64_t size;
+    uint32_t node;
+    SNCWaiter *waiter;
+} SNCRequest;
+
 /* Completion staging registers, CMPL_ID to CMPL_RANGE */
 #define SNC_NR_CMPL_REGS \
     ((SNC_REG_CMPL_RANGE - SNC_REG_CMPL_ID) / 4 + 1)
@@ -110,6 +120,9 @@ struct SNCState {
     uint64_t mbox_failed;
     uint64_t mbox_malformed;
     uint64_t mbox_interrupted;
+    /* The requests pending before a load, until post_load; not migrated */
+    SNCRequest stash[SNC_RING_SIZE];
+    uint32_t stash_next_id;
 
     QEMUTimer *period_timer;
     QEMUTimer *sample_timer;

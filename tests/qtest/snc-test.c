@@ -1785,6 +1785,97 @@ static void test_mbox_save_restore(void)
     unlink(path);
 }
 
+/* Wait until job @id concludes without an error, then dismiss it. */
+static void wait_job(QTestState *qts, const char *id)
+{
+    bool done = false;
+
+    while (!done) {
+        QDict *rsp = qtest_qmp(qts, "{'execute': 'query-jobs'}");
+        QList *jobs = qdict_get_qlist(rsp, "return");
+        QListEntry *e;
+
+        g_assert(jobs);
+        QLIST_FOREACH_ENTRY(jobs, e) {
+            QDict *job = qobject_to(QDict, qlist_entry_obj(e));
+
+            if (!strcmp(qdict_get_str(job, "id"), id) &&
+                !strcmp(qdict_get_str(job, "status"), "concluded")) {
+                g_assert(!qdict_haskey(job, "error"));
+                done = true;
+            }
+        }
+        qobject_unref(rsp);
+        if (!done) {
+            g_usleep(10000);
+        }
+    }
+    qtest_qmp_assert_success(qts, "{'execute': 'job-dismiss',"
+                             " 'arguments': {'id': %s}}", id);
+}
+
+/*
+ * loadvm of a snapshot taken with requests pending: those requests
+ * live on (no interrupted event, the guest completes them again); a
+ * request posted after the snapshot ends as interrupted; IDs are not
+ * reused.
+ */
+static void test_mbox_loadvm(void)
+{
+    SNC *s = mb_init(true);
+    g_autofree char *img = NULL;
+    uint32_t a, b, c;
+    int fd;
+
+    fd = g_file_open_tmp("snc-test-img-XXXXXX", &img, NULL);
+    g_assert(fd >= 0);
+    close(fd);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'blockdev-add',"
+                             " 'arguments': {'driver': 'file',"
+                             " 'filename': %s, 'node-name': 'f0'}}", img);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'blockdev-create',"
+                             " 'arguments': {'job-id': 'c0', 'options':"
+                             " {'driver': 'qcow2', 'file': 'f0',"
+                             " 'size': 1048576}}}");
+    wait_job(s->qts, "c0");
+    qtest_qmp_assert_success(s->qts, "{'execute': 'blockdev-add',"
+                             " 'arguments': {'driver': 'qcow2',"
+                             " 'file': 'f0', 'node-name': 'q0'}}");
+
+    a = mb_hint(s, 1);
+    b = mb_hint(s, 2);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snapshot-save',"
+                             " 'arguments': {'job-id': 's0', 'tag': 'snap',"
+                             " 'vmstate': 'q0', 'devices': ['q0']}}");
+    wait_job(s->qts, "s0");
+
+    /* After the snapshot, a completes and c is posted. */
+    mb_complete(s, a, 0, NULL);
+    mb_assert_event(s, a, "completed", 0, NULL);
+    c = mb_hint(s, 1);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snapshot-load',"
+                             " 'arguments': {'job-id': 'l0', 'tag': 'snap',"
+                             " 'vmstate': 'q0', 'devices': ['q0']}}");
+    wait_job(s->qts, "l0");
+    mb_assert_event(s, c, "interrupted", 0, NULL);
+    mb_assert_no_event(s);
+
+    g_assert_cmphex(rd32(s, SNC_REG_GUEST_SERVING), ==, 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 2);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ID), ==, a);
+    g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ID), ==, b);
+    g_assert_cmpuint(slot_rd32(s, 2, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    g_assert_cmpuint(mb_hint(s, 1), ==, c + 1);
+    mb_complete(s, a, 0, NULL);
+    mb_assert_event(s, a, "completed", 0, NULL);
+    mb_complete(s, b, 0, NULL);
+    mb_assert_event(s, b, "completed", 0, NULL);
+    snc_free(s);
+    unlink(img);
+}
+
 /*
  * A version-1 stream (from a QEMU built before the mailbox, named by
  * SNC_TEST_V1_QEMU) loads: the counting state arrives, the mailbox is
@@ -1886,6 +1977,7 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/mailbox/stop-serving", test_mbox_stop_serving);
     qtest_add_func("/snc/mailbox/reset", test_mbox_reset);
     qtest_add_func("/snc/mailbox/save-restore", test_mbox_save_restore);
+    qtest_add_func("/snc/mailbox/loadvm", test_mbox_loadvm);
     qtest_add_func("/snc/mailbox/version-1-stream", test_mbox_v1_stream);
     return g_test_run();
 }
