@@ -29,17 +29,17 @@ values = {m[1]: int(m[2], 16) for m in
 
 # The block comment: " *   0x000 ID           RO 32  ..." -> (offset, access).
 comment = {m[2]: (int(m[1], 16), m[3]) for m in
-           re.finditer(r"^ \*   (0x[0-9a-f]{3}) ([A-Z_]+)\s+(RO|RW1C|RW)\b",
+           re.finditer(r"^ \*   (0x[0-9a-f]{3}) ([A-Z_]+)\s+(RO|RW1C|RW|WO)\b",
                        htext, re.M)}
 
 # The doc's table: "| 0x000 | ID | RO 32 | reset | meaning |".
 table = {}
-for m in re.finditer(r"^\| (0x[0-9a-f]{3}) \| ([A-Z_]+) \| (RO|RW1C|RW)\b"
+for m in re.finditer(r"^\| (0x[0-9a-f]{3}) \| ([A-Z_]+) \| (RO|RW1C|RW|WO)\b"
                      r"[^|]*\| ([^|]*)\|", dtext, re.M):
     table[m[2]] = (int(m[1], 16), m[3], m[4].strip())
 
-# The mailbox is a reserved range, not a register: both must say so.
-mailbox = macros.pop("MAILBOX", None)
+# The end of BAR0 is a reserved range, not a register: both must say so.
+reserved = macros.pop("RESERVED", None)
 
 
 def offset(name):
@@ -77,9 +77,9 @@ for name in names:
                             % (table[name][2], name, values[name]))
     checks.append(("%s at 0x%03x" % (name, offset(name)), problems))
 
-span = "0x%03x-0xfff" % (mailbox if mailbox is not None else 0)
-checks.append(("mailbox reserved at %s" % span,
-               [] if mailbox is not None and span in htext and
+span = "0x%03x-0xfff" % (reserved if reserved is not None else 0)
+checks.append(("reserved at %s" % span,
+               [] if reserved is not None and span in htext and
                ("| %s |" % span) in dtext
                else ["the header or the doc table lacks %s" % span]))
 

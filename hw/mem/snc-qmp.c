@@ -9,7 +9,14 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-snc.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "block/aio.h"
+#include "guest-ram-range.h"
 #include "snc.h"
+
+#define SNC_DEFAULT_TIMEOUT_MS  10000
+#define SNC_MAX_TIMEOUT_MS      3600000
 
 typedef struct ZoneCount {
     uint32_t zone;
@@ -104,6 +111,16 @@ static SncCounters *snc_counters(SNCState *s, bool has_top, uint32_t top)
     for (i = 0; i < s->nr_nodes; i++) {
         QAPI_LIST_APPEND(nodes_tail, node_counters(s, i, has_top, top));
     }
+    info->mailbox = g_new0(SncMailbox, 1);
+    info->mailbox->host_mode = s->host_mode;
+    info->mailbox->guest_serving = s->guest_serving & SNC_GUEST_SERVING_ON;
+    info->mailbox->queue_depth = snc_mbox_depth(s);
+    info->mailbox->queue_size = SNC_RING_SIZE;
+    info->mailbox->posted = s->mbox_posted;
+    info->mailbox->served = s->mbox_served;
+    info->mailbox->failed = s->mbox_failed;
+    info->mailbox->malformed = s->mbox_malformed;
+    info->mailbox->interrupted = s->mbox_interrupted;
     return info;
 }
 
@@ -127,7 +144,9 @@ SncCountersList *qmp_query_snc_counters(bool has_top, uint32_t top,
 }
 
 void qmp_snc_configure(const char *device,
-                       bool has_mode, SncMode mode, bool has_exact,
+                       bool has_mode, SncMode mode,
+                       bool has_host_mode, SncHostMode host_mode,
+                       bool has_exact,
                        bool exact,
                        bool has_source_nodes, uint32List *source_nodes,
                        bool has_period_ms, uint32_t period_ms,
@@ -159,6 +178,9 @@ void qmp_snc_configure(const char *device,
 
     if (has_mode) {
         qatomic_set(&s->mode, mode);
+    }
+    if (has_host_mode) {
+        s->host_mode = host_mode;
     }
     if (has_exact) {
         qatomic_set(&s->exact, exact);
@@ -194,4 +216,142 @@ void qmp_snc_control(const char *device, SncAction action, Error **errp)
     default:
         g_assert_not_reached();
     }
+}
+
+/*
+ * Check a request's arguments and post it to the guest; returns the
+ * slot, or -1 with @errp set.
+ */
+static int snc_guest_request(SNCState *s, uint32_t action, uint64_t addr,
+                             uint64_t size, uint32_t node, Error **errp)
+{
+    g_autoptr(GuestRamRange) range = NULL;
+
+    if (s->host_mode != SNC_HOST_MODE_GUEST_ONLY &&
+        s->host_mode != SNC_HOST_MODE_COOPERATIVE) {
+        error_setg(errp, "Requests to the guest need 'host-mode' guest-only"
+                   " or cooperative (snc-configure); it is %s",
+                   SncHostMode_str(s->host_mode));
+        return -1;
+    }
+    if (addr % SNC_REQ_PAGE_SIZE) {
+        error_setg(errp, "'addr' 0x%" PRIx64 " is not a multiple of %u",
+                   addr, SNC_REQ_PAGE_SIZE);
+        return -1;
+    }
+    if (!size || size % SNC_REQ_PAGE_SIZE ||
+        size / SNC_REQ_PAGE_SIZE > SNC_REQ_MAX_PAGES) {
+        error_setg(errp, "'size' 0x%" PRIx64 " must be a nonzero multiple"
+                   " of %u, of at most %u pages", size, SNC_REQ_PAGE_SIZE,
+                   SNC_REQ_MAX_PAGES);
+        return -1;
+    }
+    if (node >= s->nr_nodes) {
+        error_setg(errp, "'node' %u does not exist: the machine has %u"
+                   " NUMA node%s", node, s->nr_nodes,
+                   s->nr_nodes == 1 ? "" : "s");
+        return -1;
+    }
+    range = guest_ram_range_visible(addr, size, errp);
+    if (!range) {
+        return -1;
+    }
+    if (range->ram_bytes != size) {
+        error_setg(errp, "range ['addr' 0x%" PRIx64 ", +'size' 0x%" PRIx64
+                   ") is not all guest RAM: 0x%" PRIx64 " bytes of it are"
+                   " holes, MMIO or ROM", addr, size, range->skipped_bytes);
+        return -1;
+    }
+    return snc_mbox_post(s, action, addr, size, node, errp);
+}
+
+static void snc_wait_timeout(void *opaque)
+{
+    SNCWaiter *w = opaque;
+
+    if (!w->woken) {
+        w->woken = true;
+        aio_co_schedule(qemu_get_aio_context(), w->co);
+    }
+}
+
+SncGuestCompletion *coroutine_fn
+qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
+                      uint32_t node, bool has_timeout_ms, uint32_t timeout_ms,
+                      Error **errp)
+{
+    SNCState *s = snc_find(device, errp);
+    SNCWaiter w = { .co = qemu_coroutine_self() };
+    QEMUTimer *timer;
+    uint32_t id;
+    int slot;
+
+    if (!s) {
+        return NULL;
+    }
+    if (!has_timeout_ms) {
+        timeout_ms = SNC_DEFAULT_TIMEOUT_MS;
+    }
+    if (!timeout_ms || timeout_ms > SNC_MAX_TIMEOUT_MS) {
+        error_setg(errp, "'timeout-ms' %u is out of range: it must be from"
+                   " 1 to %u", timeout_ms, SNC_MAX_TIMEOUT_MS);
+        return NULL;
+    }
+    slot = snc_guest_request(s, SNC_REQ_ACTION_MIGRATE, addr, size, node,
+                             errp);
+    if (slot < 0) {
+        return NULL;
+    }
+    id = s->req_id[slot];
+    s->waiter[slot] = &w;
+    timer = timer_new_ms(QEMU_CLOCK_REALTIME, snc_wait_timeout, &w);
+    timer_mod(timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + timeout_ms);
+    while (!w.woken) {
+        qemu_coroutine_yield();
+    }
+    timer_free(timer);
+
+    if (!w.done) {
+        /* The request stays queued; its completion is only an event. */
+        if (s->waiter[slot] == &w) {
+            s->waiter[slot] = NULL;
+        }
+        error_setg(errp, "The guest did not complete request %u within"
+                   " 'timeout-ms' %u; it stays queued until it completes",
+                   id, timeout_ms);
+        return NULL;
+    }
+    switch (w.result->outcome) {
+    case SNC_GUEST_OUTCOME_COMPLETED:
+        return w.result;
+    case SNC_GUEST_OUTCOME_PROTOCOL_ERROR:
+        error_setg(errp, "The guest driver's completion of request %u was"
+                   " malformed (protocol error)", id);
+        break;
+    default:
+        error_setg(errp, "Request %u was interrupted: the guest stopped"
+                   " serving requests, or the machine was reset", id);
+    }
+    qapi_free_SncGuestCompletion(w.result);
+    return NULL;
+}
+
+SncGuestRequest *qmp_snc_guest_hint(const char *device, uint64_t addr,
+                                    uint64_t size, uint32_t node,
+                                    Error **errp)
+{
+    SNCState *s = snc_find(device, errp);
+    SncGuestRequest *req;
+    int slot;
+
+    if (!s) {
+        return NULL;
+    }
+    slot = snc_guest_request(s, SNC_REQ_ACTION_HINT, addr, size, node, errp);
+    if (slot < 0) {
+        return NULL;
+    }
+    req = g_new0(SncGuestRequest, 1);
+    req->id = s->req_id[slot];
+    return req;
 }

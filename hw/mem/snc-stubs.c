@@ -18,7 +18,9 @@ SncCountersList *qmp_query_snc_counters(bool has_top, uint32_t top,
 }
 
 void qmp_snc_configure(const char *device,
-                       bool has_mode, SncMode mode, bool has_exact,
+                       bool has_mode, SncMode mode,
+                       bool has_host_mode, SncHostMode host_mode,
+                       bool has_exact,
                        bool exact,
                        bool has_source_nodes, uint32List *source_nodes,
                        bool has_period_ms, uint32_t period_ms,
@@ -31,4 +33,21 @@ void qmp_snc_configure(const char *device,
 void qmp_snc_control(const char *device, SncAction action, Error **errp)
 {
     error_setg(errp, "Scalable Node Controller support is not compiled in");
+}
+
+SncGuestCompletion *coroutine_fn
+qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
+                      uint32_t node, bool has_timeout_ms, uint32_t timeout_ms,
+                      Error **errp)
+{
+    error_setg(errp, "Scalable Node Controller support is not compiled in");
+    return NULL;
+}
+
+SncGuestRequest *qmp_snc_guest_hint(const char *device, uint64_t addr,
+                                    uint64_t size, uint32_t node,
+                                    Error **errp)
+{
+    error_setg(errp, "Scalable Node Controller support is not compiled in");
+    return NULL;
 }

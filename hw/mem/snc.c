@@ -31,11 +31,13 @@
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "qapi/qapi-events-snc.h"
+#include "block/aio.h"
 #include "exec/cputlb.h"
 #include "exec/target_page.h"
 #include "hw/boards.h"
@@ -56,6 +58,27 @@
 QEMU_BUILD_BUG_ON(SNC_MODE_ALL != SNC_CONTROL_MODE_ALL ||
                   SNC_MODE_REMOTE != SNC_CONTROL_MODE_REMOTE ||
                   SNC_MODE_TRACK_MAX != SNC_CONTROL_MODE_TRACK_MAX);
+
+/* HOST_MODE carries QMP's SncHostMode as it is. */
+QEMU_BUILD_BUG_ON(SNC_HOST_MODE_OFF != SNC_HOSTMODE_OFF ||
+                  SNC_HOST_MODE_HOST_ONLY != SNC_HOSTMODE_HOST_ONLY ||
+                  SNC_HOST_MODE_GUEST_ONLY != SNC_HOSTMODE_GUEST_ONLY ||
+                  SNC_HOST_MODE_COOPERATIVE != SNC_HOSTMODE_COOPERATIVE);
+
+/* The completion counts, in register order from CMPL_MOVED */
+enum {
+    SNC_CMPL_MOVED = (SNC_REG_CMPL_MOVED - SNC_REG_CMPL_ID) / 4,
+    SNC_CMPL_ALREADY,
+    SNC_CMPL_BUSY,
+    SNC_CMPL_SHARED,
+    SNC_CMPL_PINNED,
+    SNC_CMPL_NOMEM,
+    SNC_CMPL_RANGE,
+};
+QEMU_BUILD_BUG_ON(SNC_CMPL_RANGE !=
+                  (SNC_REG_CMPL_RANGE - SNC_REG_CMPL_ID) / 4);
+#define SNC_CMPL_ID_IDX     0
+#define SNC_CMPL_STATUS_IDX ((SNC_REG_CMPL_STATUS - SNC_REG_CMPL_ID) / 4)
 
 /* Counting, on vCPU threads */
 
@@ -487,6 +510,316 @@ GSList *snc_list(void)
     return g_slist_sort(list, snc_path_cmp);
 }
 
+/* Request mailbox; BQL held */
+
+unsigned snc_mbox_depth(SNCState *s)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < SNC_RING_SIZE; i++) {
+        n += s->req_action[i] != SNC_REQ_ACTION_NONE;
+    }
+    return n;
+}
+
+/* Take the request out of @slot, which is then free. */
+static SNCRequest snc_mbox_take(SNCState *s, unsigned slot)
+{
+    SNCRequest r = {
+        .id = s->req_id[slot], .action = s->req_action[slot],
+        .addr = s->req_addr[slot], .size = s->req_size[slot],
+        .node = s->req_node[slot], .waiter = s->waiter[slot],
+    };
+
+    s->req_action[slot] = SNC_REQ_ACTION_NONE;
+    s->req_id[slot] = 0;
+    s->req_addr[slot] = 0;
+    s->req_size[slot] = 0;
+    s->req_node[slot] = 0;
+    s->waiter[slot] = NULL;
+    return r;
+}
+
+/*
+ * End request @r with @outcome: count it, send the event, hand the
+ * completion to a waiting snc-guest-migrate.  @cmpl is the staging
+ * registers, for a completion the guest made.
+ */
+static void snc_mbox_finish(SNCState *s, const SNCRequest *r,
+                            SncGuestOutcome outcome, const uint32_t *cmpl)
+{
+    SncGuestCompletion *c = g_new0(SncGuestCompletion, 1);
+    SNCWaiter *w = r->waiter;
+
+    c->qom_path = object_get_canonical_path(OBJECT(s));
+    c->id = r->id;
+    c->action = r->action == SNC_REQ_ACTION_HINT ?
+                SNC_GUEST_ACTION_HINT : SNC_GUEST_ACTION_MIGRATE;
+    c->addr = r->addr;
+    c->size = r->size;
+    c->node = r->node;
+    c->outcome = outcome;
+    if (cmpl) {
+        c->status = (int32_t)cmpl[SNC_CMPL_STATUS_IDX];
+        c->moved = cmpl[SNC_CMPL_MOVED];
+        c->already_on_node = cmpl[SNC_CMPL_ALREADY];
+        c->failed_busy = cmpl[SNC_CMPL_BUSY];
+        c->failed_shared = cmpl[SNC_CMPL_SHARED];
+        c->failed_pinned = cmpl[SNC_CMPL_PINNED];
+        c->failed_no_memory = cmpl[SNC_CMPL_NOMEM];
+        c->failed_bad_range = cmpl[SNC_CMPL_RANGE];
+    }
+    switch (outcome) {
+    case SNC_GUEST_OUTCOME_COMPLETED:
+        if (c->status) {
+            s->mbox_failed++;
+        } else {
+            s->mbox_served++;
+        }
+        break;
+    case SNC_GUEST_OUTCOME_PROTOCOL_ERROR:
+        s->mbox_malformed++;
+        break;
+    default:
+        s->mbox_interrupted++;
+    }
+
+    qapi_event_send_snc_guest_migrate_completed(c);
+    if (w) {
+        /* Scheduled, never entered here: we may be inside an MMIO write. */
+        w->result = c;
+        w->done = true;
+        if (!w->woken) {
+            w->woken = true;
+            aio_co_schedule(qemu_get_aio_context(), w->co);
+        }
+    } else {
+        qapi_free_SncGuestCompletion(c);
+    }
+}
+
+/* End the request in @slot with @outcome; the slot is then free. */
+static void snc_mbox_end(SNCState *s, unsigned slot, SncGuestOutcome outcome,
+                         const uint32_t *cmpl)
+{
+    SNCRequest r = snc_mbox_take(s, slot);
+
+    snc_mbox_finish(s, &r, outcome, cmpl);
+}
+
+/* Complete every pending request as interrupted. */
+static void snc_mbox_interrupt_all(SNCState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < SNC_RING_SIZE; i++) {
+        if (s->req_action[i] != SNC_REQ_ACTION_NONE) {
+            snc_mbox_end(s, i, SNC_GUEST_OUTCOME_INTERRUPTED, NULL);
+        }
+    }
+}
+
+/*
+ * Empty the mailbox as a reset does: no request is lost silently, each
+ * pending one ends as interrupted.  HOST_MODE, the host's, stays.
+ */
+static void snc_mbox_reset(SNCState *s)
+{
+    snc_mbox_interrupt_all(s);
+    s->guest_serving = 0;
+    s->req_prod = 0;
+    s->req_cons = 0;
+    memset(s->cmpl, 0, sizeof(s->cmpl));
+}
+
+/*
+ * Before a load (of a snapshot, or an incoming migration), whose
+ * requests replace this device's: keep the pending ones aside, for
+ * snc_mbox_restore() after the load, and empty the mailbox.
+ */
+static void snc_mbox_stash(SNCState *s)
+{
+    unsigned i, j = 0;
+
+    for (i = 0; i < SNC_RING_SIZE; i++) {
+        if (s->req_action[i] == SNC_REQ_ACTION_NONE) {
+            continue;
+        }
+        while (j < SNC_RING_SIZE && s->stash[j].action) {
+            j++;
+        }
+        if (j == SNC_RING_SIZE) {
+            /* Left by a load that failed before post_load: no room. */
+            snc_mbox_end(s, i, SNC_GUEST_OUTCOME_INTERRUPTED, NULL);
+            continue;
+        }
+        s->stash[j] = snc_mbox_take(s, i);
+    }
+    s->stash_next_id = MAX(s->stash_next_id, s->next_id);
+    s->guest_serving = 0;
+    s->req_prod = 0;
+    s->req_cons = 0;
+    memset(s->cmpl, 0, sizeof(s->cmpl));
+}
+
+int snc_mbox_post(SNCState *s, uint32_t action, uint64_t addr,
+                  uint64_t size, uint32_t node, Error **errp)
+{
+    unsigned slot = s->req_prod % SNC_RING_SIZE;
+
+    if (!(s->guest_serving & SNC_GUEST_SERVING_ON)) {
+        error_setg(errp, "No guest driver serves requests of the Scalable"
+                   " Node Controller (GUEST_SERVING is 0)");
+        return -1;
+    }
+    if (s->req_action[slot] != SNC_REQ_ACTION_NONE) {
+        error_setg(errp, "The request queue is full: %u requests are"
+                   " outstanding", snc_mbox_depth(s));
+        return -1;
+    }
+    if (++s->next_id == 0) {
+        s->next_id = 1;
+    }
+    s->req_id[slot] = s->next_id;
+    s->req_action[slot] = action;
+    s->req_addr[slot] = addr;
+    s->req_size[slot] = size;
+    s->req_node[slot] = node;
+    s->req_prod++;
+    s->mbox_posted++;
+    s->intr_status |= SNC_INTR_REQUEST;
+    snc_update_irq(s);
+    return slot;
+}
+
+/* The slot of outstanding request @id, or -1. */
+static int snc_mbox_find(SNCState *s, uint32_t id)
+{
+    unsigned i;
+
+    for (i = 0; id && i < SNC_RING_SIZE; i++) {
+        if (s->req_action[i] != SNC_REQ_ACTION_NONE && s->req_id[i] == id) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Why the staged completion of the request in @slot is out of its
+ * declared ranges, or NULL if it is within them.
+ */
+static const char *snc_mbox_check(SNCState *s, unsigned slot)
+{
+    int32_t status = s->cmpl[SNC_CMPL_STATUS_IDX];
+    uint64_t pages = s->req_size[slot] / SNC_REQ_PAGE_SIZE;
+    uint64_t sum = 0;
+    unsigned i;
+
+    if (status > 0 || status < -SNC_MAX_ERRNO) {
+        return "CMPL_STATUS is not 0 or a negative errno";
+    }
+    for (i = SNC_CMPL_MOVED; i <= SNC_CMPL_RANGE; i++) {
+        if (s->cmpl[i] > pages) {
+            return "a count exceeds the request's pages";
+        }
+        sum += s->cmpl[i];
+    }
+    if (sum > pages) {
+        return "the counts add up to more than the request's pages";
+    }
+    return NULL;
+}
+
+static void snc_bad_access(SNCState *s, const char *what, hwaddr addr,
+                           unsigned size, uint64_t val);
+
+/* A write of @val to COMPLETE. */
+static void snc_mbox_complete(SNCState *s, uint32_t val)
+{
+    uint32_t id = s->cmpl[SNC_CMPL_ID_IDX];
+    const char *why;
+    int slot;
+
+    if (val != SNC_COMPLETE_DOORBELL) {
+        snc_bad_access(s, "COMPLETE value other than 1", SNC_REG_COMPLETE, 4,
+                       val);
+        return;
+    }
+    slot = snc_mbox_find(s, id);
+    if (slot < 0) {
+        snc_bad_access(s, "COMPLETE of an unknown request ID in CMPL_ID",
+                       SNC_REG_CMPL_ID, 4, id);
+        return;
+    }
+    why = snc_mbox_check(s, slot);
+    if (why) {
+        qemu_log_mask(LOG_GUEST_ERROR, "%s: completion of request %u: %s;"
+                      " it ends as a protocol error\n", TYPE_SNC, id, why);
+        snc_mbox_end(s, slot, SNC_GUEST_OUTCOME_PROTOCOL_ERROR, NULL);
+        return;
+    }
+    snc_mbox_end(s, slot, SNC_GUEST_OUTCOME_COMPLETED, s->cmpl);
+}
+
+/* A write of @val to GUEST_SERVING. */
+static void snc_mbox_serving(SNCState *s, uint32_t val)
+{
+    if (val & ~SNC_GUEST_SERVING_ON) {
+        snc_bad_access(s, "reserved GUEST_SERVING bits",
+                       SNC_REG_GUEST_SERVING, 4, val);
+        return;
+    }
+    s->guest_serving = val;
+    if (!val) {
+        snc_mbox_interrupt_all(s);
+    }
+}
+
+/* A write of @val to REQ_CONS: within [REQ_CONS, REQ_PROD], mod 2^32. */
+static void snc_mbox_consume(SNCState *s, uint32_t val)
+{
+    if (val - s->req_cons > s->req_prod - s->req_cons) {
+        snc_bad_access(s, "REQ_CONS outside [REQ_CONS, REQ_PROD]",
+                       SNC_REG_REQ_CONS, 4, val);
+        return;
+    }
+    s->req_cons = val;
+}
+
+/* The request ring's 64-bit word at @off (8-aligned) in REQ_RING. */
+static uint64_t snc_ring_word(SNCState *s, hwaddr off)
+{
+    unsigned slot = off / SNC_REQ_STRIDE;
+
+    switch (off % SNC_REQ_STRIDE) {
+    case SNC_REQ_ID:
+        return s->req_id[slot] | (uint64_t)s->req_action[slot] << 32;
+    case SNC_REQ_ADDR:
+        return s->req_addr[slot];
+    case SNC_REQ_SIZE:
+        return s->req_size[slot];
+    default:
+        return s->req_node[slot];
+    }
+}
+
+static bool snc_ring_read(SNCState *s, hwaddr addr, unsigned size,
+                          uint64_t *val)
+{
+    hwaddr off = addr - SNC_REG_REQ_RING;
+    uint64_t w;
+
+    if (addr < SNC_REG_REQ_RING ||
+        off >= SNC_RING_SIZE * SNC_REQ_STRIDE ||
+        (size != 4 && size != 8) || (addr & (size - 1))) {
+        return false;
+    }
+    w = snc_ring_word(s, off & ~7);
+    *val = size == 8 ? w : (uint32_t)(w >> ((off & 4) * 8));
+    return true;
+}
+
 /* BAR0 */
 
 static void snc_bad_access(SNCState *s, const char *what, hwaddr addr,
@@ -568,6 +901,27 @@ static bool snc_reg32(SNCState *s, hwaddr reg, uint64_t *val)
     case SNC_REG_HOT_ADDR:
         *val = s->hot_addr;
         break;
+    case SNC_REG_GUEST_SERVING:
+        *val = s->guest_serving;
+        break;
+    case SNC_REG_HOST_MODE:
+        *val = s->host_mode;
+        break;
+    case SNC_REG_RING_SIZE:
+        *val = SNC_RING_SIZE;
+        break;
+    case SNC_REG_REQ_PROD:
+        *val = s->req_prod;
+        break;
+    case SNC_REG_REQ_CONS:
+        *val = s->req_cons;
+        break;
+    case SNC_REG_CMPL_ID ... SNC_REG_CMPL_RANGE:
+        *val = s->cmpl[(reg - SNC_REG_CMPL_ID) / 4];
+        break;
+    case SNC_REG_COMPLETE:
+        *val = 0;
+        break;
     default:
         return false;
     }
@@ -590,6 +944,8 @@ static uint64_t snc_regs_read(void *opaque, hwaddr addr, unsigned size)
         }
     } else if (size == 4 && !(addr & 3) && snc_reg32(s, addr, &val)) {
         /* a 32-bit register */
+    } else if (snc_ring_read(s, addr, size, &val)) {
+        /* the request ring */
     } else if (size == 4 && !(addr & 3) && snc_reg64(s, addr & ~7, &val)) {
         if (addr & 4) {
             val >>= 32;
@@ -678,7 +1034,7 @@ static void snc_regs_write(void *opaque, hwaddr addr, uint64_t val,
         snc_update_irq(s);
         break;
     case SNC_REG_INTR_ENABLE:
-        if (val & ~SNC_INTR_PERIOD_END) {
+        if (val & ~SNC_INTR_VALID) {
             snc_bad_access(s, "reserved INTR_ENABLE bits", addr, size, val);
             return;
         }
@@ -692,6 +1048,18 @@ static void snc_regs_write(void *opaque, hwaddr addr, uint64_t val,
             return;
         }
         s->hot_addr = val;
+        break;
+    case SNC_REG_GUEST_SERVING:
+        snc_mbox_serving(s, val);
+        break;
+    case SNC_REG_REQ_CONS:
+        snc_mbox_consume(s, val);
+        break;
+    case SNC_REG_CMPL_ID ... SNC_REG_CMPL_RANGE:
+        s->cmpl[(addr - SNC_REG_CMPL_ID) / 4] = val;
+        break;
+    case SNC_REG_COMPLETE:
+        snc_mbox_complete(s, val);
         break;
     default:
         snc_bad_access(s, "write to a read-only or reserved register", addr,
@@ -857,6 +1225,12 @@ static void snc_reset_hold(Object *obj, ResetType type)
     SNCState *s = SNC(obj);
 
     snc_stop(s);
+    if (type == RESET_TYPE_SNAPSHOT_LOAD) {
+        /* A snapshot's state follows: post_load sorts the requests. */
+        snc_mbox_stash(s);
+    } else {
+        snc_mbox_reset(s);
+    }
     s->intr_status = 0;
     s->intr_enable = 0;
     s->hot_addr = 0;
@@ -870,8 +1244,64 @@ static void snc_reset_hold(Object *obj, ResetType type)
  */
 static int snc_pre_load(void *opaque)
 {
-    snc_stop(opaque);
+    SNCState *s = opaque;
+
+    snc_stop(s);
+    snc_mbox_stash(s);
     return 0;
+}
+
+/*
+ * After a load, the requests pending before it: one the stream also
+ * holds (a loadvm of a snapshot taken while it was pending) lives on,
+ * with its waiter; the others end as interrupted, as all do if the
+ * stream is bad (!@ok).  IDs stay unique: numbering goes on from the
+ * highest ID this device gave.
+ */
+static void snc_mbox_restore(SNCState *s, bool ok)
+{
+    for (unsigned i = 0; i < SNC_RING_SIZE; i++) {
+        SNCRequest *r = &s->stash[i];
+        int slot;
+
+        if (r->action == SNC_REQ_ACTION_NONE) {
+            continue;
+        }
+        slot = ok ? snc_mbox_find(s, r->id) : -1;
+        if (slot >= 0) {
+            s->waiter[slot] = r->waiter;
+        } else {
+            snc_mbox_finish(s, r, SNC_GUEST_OUTCOME_INTERRUPTED, NULL);
+        }
+        *r = (SNCRequest) { 0 };
+    }
+    if (s->next_id < s->stash_next_id) {
+        s->next_id = s->stash_next_id;
+    }
+    s->stash_next_id = 0;
+}
+
+/* Whether the loaded mailbox is one the device could have made. */
+static bool snc_mbox_valid(SNCState *s)
+{
+    unsigned i;
+
+    if (s->host_mode >= SNC_HOST_MODE__MAX ||
+        (s->guest_serving & ~SNC_GUEST_SERVING_ON)) {
+        return false;
+    }
+    for (i = 0; i < SNC_RING_SIZE; i++) {
+        if (s->req_action[i] == SNC_REQ_ACTION_NONE) {
+            continue;
+        }
+        if (s->req_action[i] > SNC_REQ_ACTION_HINT || !s->req_id[i] ||
+            s->req_node[i] >= s->nr_nodes || !s->req_size[i] ||
+            s->req_size[i] % SNC_REQ_PAGE_SIZE ||
+            s->req_size[i] / SNC_REQ_PAGE_SIZE > SNC_REQ_MAX_PAGES) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static int snc_post_load(void *opaque, int version_id)
@@ -883,9 +1313,12 @@ static int snc_post_load(void *opaque, int version_id)
     if (s->mode >= SNC_MODE__MAX || s->hot_addr >= s->nr_counters ||
         !snc_check_period(s, s->period_ms, NULL) ||
         !snc_check_sample_interval(s->sample_us, NULL) ||
-        !snc_set_node_filter(s, s->node_filter, NULL)) {
+        !snc_set_node_filter(s, s->node_filter, NULL) ||
+        !snc_mbox_valid(s)) {
+        snc_mbox_restore(s, false);
         return -EINVAL;
     }
+    snc_mbox_restore(s, true);
     snc_update_topology(s);
     if (was_running && s->available &&
         tlb_set_ram_fill_observer(snc_ram_fill, s)) {
@@ -909,7 +1342,7 @@ static int snc_post_load(void *opaque, int version_id)
 
 static const VMStateDescription vmstate_snc = {
     .name = TYPE_SNC,
-    .version_id = 1,
+    .version_id = 2,
     .minimum_version_id = 1,
     .pre_load = snc_pre_load,
     .post_load = snc_post_load,
@@ -937,6 +1370,23 @@ static const VMStateDescription vmstate_snc = {
                               vmstate_info_uint64, uint64_t),
         VMSTATE_VARRAY_UINT32(snap, SNCState, nr_counters, 0,
                               vmstate_info_uint64, uint64_t),
+        /* Version 2: the request mailbox */
+        VMSTATE_UINT32_V(guest_serving, SNCState, 2),
+        VMSTATE_UINT32_V(host_mode, SNCState, 2),
+        VMSTATE_UINT32_V(req_prod, SNCState, 2),
+        VMSTATE_UINT32_V(req_cons, SNCState, 2),
+        VMSTATE_UINT32_V(next_id, SNCState, 2),
+        VMSTATE_UINT32_ARRAY_V(cmpl, SNCState, SNC_NR_CMPL_REGS, 2),
+        VMSTATE_UINT32_ARRAY_V(req_id, SNCState, SNC_RING_SIZE, 2),
+        VMSTATE_UINT32_ARRAY_V(req_action, SNCState, SNC_RING_SIZE, 2),
+        VMSTATE_UINT64_ARRAY_V(req_addr, SNCState, SNC_RING_SIZE, 2),
+        VMSTATE_UINT64_ARRAY_V(req_size, SNCState, SNC_RING_SIZE, 2),
+        VMSTATE_UINT32_ARRAY_V(req_node, SNCState, SNC_RING_SIZE, 2),
+        VMSTATE_UINT64_V(mbox_posted, SNCState, 2),
+        VMSTATE_UINT64_V(mbox_served, SNCState, 2),
+        VMSTATE_UINT64_V(mbox_failed, SNCState, 2),
+        VMSTATE_UINT64_V(mbox_malformed, SNCState, 2),
+        VMSTATE_UINT64_V(mbox_interrupted, SNCState, 2),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -12,6 +12,7 @@
 #include "hw/pci/pci_device.h"
 #include "qapi/qapi-types-snc.h"
 #include "qom/object.h"
+#include "qemu/coroutine.h"
 #include "qemu/rcu.h"
 #include "snc_regs.h"
 
@@ -35,6 +36,32 @@ typedef struct SNCRamMap {
     unsigned nr_runs;
     SNCRamRun runs[];
 } SNCRamMap;
+
+/*
+ * A request the host is waiting for in snc-guest-migrate, linked to its
+ * ring slot; never migrated.  The device fills @result and wakes @co
+ * when the request completes.
+ */
+typedef struct SNCWaiter {
+    Coroutine *co;
+    SncGuestCompletion *result;
+    bool done;                  /* @result is set */
+    bool woken;                 /* @co is scheduled */
+} SNCWaiter;
+
+/* One request, out of its ring slot */
+typedef struct SNCRequest {
+    uint32_t id;
+    uint32_t action;            /* SNC_REQ_ACTION_NONE: none */
+    uint64_t addr;
+    uint64_t size;
+    uint32_t node;
+    SNCWaiter *waiter;
+} SNCRequest;
+
+/* Completion staging registers, CMPL_ID to CMPL_RANGE */
+#define SNC_NR_CMPL_REGS \
+    ((SNC_REG_CMPL_RANGE - SNC_REG_CMPL_ID) / 4 + 1)
 
 struct SNCState {
     PCIDevice parent_obj;
@@ -75,6 +102,28 @@ struct SNCState {
     uint32_t intr_status;
     uint32_t intr_enable;
 
+    /* Request mailbox; BQL */
+    uint32_t guest_serving;
+    uint32_t host_mode;         /* SncHostMode */
+    uint32_t req_prod;
+    uint32_t req_cons;
+    uint32_t next_id;
+    uint32_t cmpl[SNC_NR_CMPL_REGS];
+    uint32_t req_id[SNC_RING_SIZE];
+    uint32_t req_action[SNC_RING_SIZE];     /* SNC_REQ_ACTION_NONE: free */
+    uint64_t req_addr[SNC_RING_SIZE];
+    uint64_t req_size[SNC_RING_SIZE];
+    uint32_t req_node[SNC_RING_SIZE];
+    SNCWaiter *waiter[SNC_RING_SIZE];
+    uint64_t mbox_posted;
+    uint64_t mbox_served;
+    uint64_t mbox_failed;
+    uint64_t mbox_malformed;
+    uint64_t mbox_interrupted;
+    /* The requests pending before a load, until post_load; not migrated */
+    SNCRequest stash[SNC_RING_SIZE];
+    uint32_t stash_next_id;
+
     QEMUTimer *period_timer;
     QEMUTimer *sample_timer;
     int64_t last_event;         /* QEMU_CLOCK_REALTIME ms */
@@ -103,5 +152,16 @@ bool snc_check_sample_interval(uint64_t sample_us, Error **errp);
 bool snc_set_period(SNCState *s, uint64_t period_ms, Error **errp);
 bool snc_set_sample_interval(SNCState *s, uint64_t sample_us,
                              Error **errp);
+
+/*
+ * Post a request of @action for [@addr, @addr + @size) to node @node;
+ * returns its slot, or -1 with @errp set (driver absent, queue full).
+ * The caller checked the range and the node.
+ */
+int snc_mbox_post(SNCState *s, uint32_t action, uint64_t addr,
+                  uint64_t size, uint32_t node, Error **errp);
+
+/* Requests outstanding in the ring */
+unsigned snc_mbox_depth(SNCState *s);
 
 #endif /* HW_MEM_SNC_H */

@@ -25,7 +25,7 @@
  * as one 8-byte access or as two 4-byte halves, low half first):
  *
  *   0x000 ID           RO 32  0x30434e53 ("SNC0")
- *   0x004 VERSION      RO 32  0x00010000 (1.0)
+ *   0x004 VERSION      RO 32  0x00020000 (2.0)
  *   0x008 CAPS         RO 32  bit 0 COUNTING: touches can be counted,
  *                             bit 1 EXACT: exact mode is available
  *   0x00c STATUS       RO 32  bit 0 RUNNING, bit 1 UNAVAILABLE,
@@ -45,8 +45,8 @@
  *                             to 2400000
  *   0x048 NODE_FILTER  RW 32  bitmap of counted source nodes, 0 = all
  *   0x04c SAMPLE_US    RW 32  TLB flush interval, 100 to 1000000
- *   0x050 INTR_STATUS  RW1C   bit 0 PERIOD_END
- *   0x054 INTR_ENABLE  RW 32  bit 0 PERIOD_END
+ *   0x050 INTR_STATUS  RW1C   bit 0 PERIOD_END, bit 1 REQUEST
+ *   0x054 INTR_ENABLE  RW 32  bit 0 PERIOD_END, bit 1 REQUEST
  *   0x058 SEQ          RO 64  number of the snapshot's period
  *   0x060 PERIOD_NS    RO 64  length of the snapshot's period
  *   0x068 TOTAL        RO 64  touches counted since START
@@ -54,7 +54,36 @@
  *   0x088 HOT_DATA     RO 64  snapshot counter at HOT_ADDR; HOT_ADDR
  *                             advances (wrapping to 0) after an 8-byte
  *                             read or a read of the upper half
- *   0x800-0xfff               reserved for a request mailbox (v2)
+ *
+ * The request mailbox (version 2): the host asks the guest to migrate
+ * guest-physical ranges between guest nodes.
+ *
+ *   0x800 GUEST_SERVING RW 32 bit 0: the guest driver serves requests;
+ *                             0 on reset; 1 to 0 interrupts every
+ *                             pending request
+ *   0x804 HOST_MODE    RO 32  the host's mode (SNC_HOSTMODE_*)
+ *   0x808 RING_SIZE    RO 32  request slots (SNC_RING_SIZE)
+ *   0x80c REQ_PROD     RO 32  requests posted, free-running; the
+ *                             next one goes to slot REQ_PROD % size
+ *   0x810 REQ_CONS     RW 32  requests the guest has taken, free-
+ *                             running; a write must lie within
+ *                             [REQ_CONS, REQ_PROD]
+ *   0x840 CMPL_ID      RW 32  completion: the request's ID
+ *   0x844 CMPL_STATUS  RW 32  0 or a negative errno, -4095 to -1
+ *   0x848 CMPL_MOVED   RW 32  pages moved to the target node
+ *   0x84c CMPL_ALREADY RW 32  pages already on the target node
+ *   0x850 CMPL_BUSY    RW 32  pages failed: busy (locked, writeback)
+ *   0x854 CMPL_SHARED  RW 32  pages failed: mapped by several processes
+ *   0x858 CMPL_PINNED  RW 32  pages failed: pinned or not on the LRU
+ *   0x85c CMPL_NOMEM   RW 32  pages failed: no memory on the node
+ *   0x860 CMPL_RANGE   RW 32  pages failed: not RAM, reserved, offline
+ *   0x864 COMPLETE     WO 32  write 1: complete request CMPL_ID with
+ *                             the CMPL_* values (reads return 0)
+ *   0x900 REQ_RING     RO 32  SNC_RING_SIZE slots of SNC_REQ_STRIDE
+ *                             bytes: ID (+0x00, 32), ACTION (+0x04,
+ *                             32), ADDR (+0x08, 64), SIZE (+0x10, 64),
+ *                             NODE (+0x18, 32); ACTION 0: empty slot
+ *   0xb00-0xfff               reserved
  *
  * BAR2, the snapshot (read-only): u64 counter[NR_ZONES][NR_NODES],
  * then u8 home_node[NR_ZONES] (SNC_NO_NODE: no RAM in the zone).
@@ -97,11 +126,27 @@
 #define SNC_REG_TOTAL           0x068
 #define SNC_REG_HOT_ADDR        0x080
 #define SNC_REG_HOT_DATA        0x088
-#define SNC_REG_MAILBOX         0x800   /* reserved, to 0xfff */
+#define SNC_REG_GUEST_SERVING   0x800
+#define SNC_REG_HOST_MODE       0x804
+#define SNC_REG_RING_SIZE       0x808
+#define SNC_REG_REQ_PROD        0x80c
+#define SNC_REG_REQ_CONS        0x810
+#define SNC_REG_CMPL_ID         0x840
+#define SNC_REG_CMPL_STATUS     0x844
+#define SNC_REG_CMPL_MOVED      0x848
+#define SNC_REG_CMPL_ALREADY    0x84c
+#define SNC_REG_CMPL_BUSY       0x850
+#define SNC_REG_CMPL_SHARED     0x854
+#define SNC_REG_CMPL_PINNED     0x858
+#define SNC_REG_CMPL_NOMEM      0x85c
+#define SNC_REG_CMPL_RANGE      0x860
+#define SNC_REG_COMPLETE        0x864
+#define SNC_REG_REQ_RING        0x900
+#define SNC_REG_RESERVED        0xb00   /* reserved, to 0xfff */
 
 /* ID and VERSION values */
 #define SNC_ID                  0x30434e53      /* "SNC0" */
-#define SNC_VERSION             0x00010000      /* 1.0 */
+#define SNC_VERSION             0x00020000      /* 2.0 */
 
 /* CAPS */
 #define SNC_CAPS_COUNTING       (1u << 0)
@@ -131,6 +176,40 @@
 
 /* INTR_STATUS and INTR_ENABLE */
 #define SNC_INTR_PERIOD_END     (1u << 0)
+#define SNC_INTR_REQUEST        (1u << 1)       /* a request was posted */
+#define SNC_INTR_VALID          (SNC_INTR_PERIOD_END | SNC_INTR_REQUEST)
+
+/* GUEST_SERVING */
+#define SNC_GUEST_SERVING_ON    (1u << 0)
+
+/* HOST_MODE values (QMP's SncHostMode has the same numbering) */
+#define SNC_HOSTMODE_OFF           0   /* no lever moves pages */
+#define SNC_HOSTMODE_HOST_ONLY     1   /* only the host moves backing */
+#define SNC_HOSTMODE_GUEST_ONLY    2   /* only the guest moves pages */
+#define SNC_HOSTMODE_COOPERATIVE   3   /* both, on disjoint ranges */
+
+/* The request ring: slot i is at SNC_REG_REQ_RING + i * SNC_REQ_STRIDE */
+#define SNC_RING_SIZE           16
+#define SNC_REQ_STRIDE          0x20
+#define SNC_REQ_ID              0x00    /* 32: nonzero, never reused */
+#define SNC_REQ_ACTION          0x04    /* 32: SNC_REQ_ACTION_* */
+#define SNC_REQ_ADDR            0x08    /* 64: page aligned */
+#define SNC_REQ_SIZE            0x10    /* 64: page multiple */
+#define SNC_REQ_NODE            0x18    /* 32: target guest node */
+
+/* Request ACTION values */
+#define SNC_REQ_ACTION_NONE         0       /* empty slot */
+#define SNC_REQ_ACTION_MIGRATE      1       /* move the range to NODE */
+#define SNC_REQ_ACTION_HINT         2       /* hot from NODE: guest decides */
+
+/* Requests are in pages of this size; counts are in these pages. */
+#define SNC_REQ_PAGE_SIZE       4096
+#define SNC_REQ_MAX_PAGES       0xffffffffu
+
+/* COMPLETE */
+#define SNC_COMPLETE_DOORBELL   1
+/* CMPL_STATUS: 0 or -SNC_MAX_ERRNO to -1, as a 32-bit two's complement */
+#define SNC_MAX_ERRNO           4095
 
 /* Limits of the geometry and of the writable registers */
 #define SNC_MAX_ZONES           65536

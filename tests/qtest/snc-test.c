@@ -19,7 +19,9 @@
 #include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
+#include "qobject/qjson.h"
 #include "qobject/qnum.h"
+#include "qapi/error.h"
 #include "qemu/units.h"
 #include "migration/bootfile.h"
 #include "migration/i386/a-b-bootblock.h"
@@ -132,21 +134,27 @@ static SNC *snc_init(const char *accel, int boot_node, const char *extra)
  * machine, with -incoming @incoming.  Not attached: map the BARs with
  * snc_attach() once the state is loaded.
  */
-static SNC *snc_dest(const char *incoming)
+static SNC *snc_dest_on(const char *accel, const char *incoming)
 {
     SNC *s = g_new0(SNC, 1);
 
     s->boot = boot_file();
     g_assert(g_file_open_tmp("snc-test-log-XXXXXX", &s->log, NULL) >= 0);
-    s->qts = qtest_initf("-M pc -accel tcg -m 128M -smp 2 -nodefaults"
+    s->qts = qtest_initf("-M pc -accel %s -m 128M -smp 2 -nodefaults"
                          " -object memory-backend-ram,id=m0,size=64M"
                          " -object memory-backend-ram,id=m1,size=64M"
                          " -numa node,nodeid=0,memdev=m0,cpus=0"
                          " -numa node,nodeid=1,memdev=m1,cpus=1"
                          " -device snc,id=snc0,addr=04.0" SNC_TEST_PROPS
                          " -drive file=%s,format=raw -serial none"
-                         " -incoming %s", s->boot, incoming);
+                         " -d guest_errors -D %s -incoming %s", accel,
+                         s->boot, s->log, incoming);
     return s;
+}
+
+static SNC *snc_dest(const char *incoming)
+{
+    return snc_dest_on("tcg", incoming);
 }
 
 static void snc_free(SNC *s)
@@ -254,6 +262,19 @@ static char *read_log(SNC *s)
     return text;
 }
 
+/* Assert that the guest error log holds each of the @n @needles. */
+static void assert_logged(SNC *s, const char *const *needles, unsigned n)
+{
+    g_autofree char *log = read_log(s);
+
+    for (unsigned i = 0; i < n; i++) {
+        if (!strstr(log, needles[i])) {
+            g_error("no guest error logged for '%s'; log:\n%s", needles[i],
+                    log);
+        }
+    }
+}
+
 /*
  * query-snc-counters, with @top if it is not 0: the list of devices,
  * which must hold @nr of them.  Returns a reference.
@@ -291,7 +312,7 @@ static void test_regs_identity(void)
     QList *homes;
 
     g_assert_cmphex(rd32(s, SNC_REG_ID), ==, 0x30434e53);
-    g_assert_cmphex(rd32(s, SNC_REG_VERSION), ==, 0x00010000);
+    g_assert_cmphex(rd32(s, SNC_REG_VERSION), ==, 0x00020000);
     g_assert_cmphex(rd32(s, SNC_REG_CAPS), ==, 3);
     g_assert_cmphex(qpci_config_readw(s->dev, PCI_VENDOR_ID), ==, 0x1234);
     g_assert_cmphex(qpci_config_readw(s->dev, PCI_DEVICE_ID), ==, 0x534e);
@@ -798,7 +819,6 @@ static void test_device_errors(void)
 static void test_bad_access(void)
 {
     SNC *s = snc_init("tcg", 0, NULL);
-    g_autofree char *log = NULL;
     uint64_t matrix0;
     static const char *const logged[] = {
         "bad register read", "bad register write size or alignment",
@@ -814,7 +834,7 @@ static void test_bad_access(void)
 
     /* Reads of holes, wrong sizes, unaligned reads: 0. */
     g_assert_cmphex(rd32(s, 0x01c), ==, 0);
-    g_assert_cmphex(rd32(s, 0x800), ==, 0);
+    g_assert_cmphex(rd32(s, SNC_REG_RESERVED), ==, 0);
     g_assert_cmphex(rd32(s, 0xffc), ==, 0);
     g_assert_cmphex(rd64(s, SNC_REG_ID), ==, 0);
     g_assert_cmphex(qpci_io_readb(s->dev, s->regs, SNC_REG_ID), ==, 0);
@@ -835,7 +855,7 @@ static void test_bad_access(void)
     wr32(s, SNC_REG_NODE_FILTER, 0x4);
     wr32(s, SNC_REG_SAMPLE_US, 5);
     wr32(s, SNC_REG_SAMPLE_US, 2000000);
-    wr32(s, SNC_REG_INTR_ENABLE, 0x2);
+    wr32(s, SNC_REG_INTR_ENABLE, 0x4);
     wr32(s, SNC_REG_HOT_ADDR, ZONES * NODES);
     wr32(s, 0x900, 1);
     qpci_io_writeq(s->dev, s->matrix, 0, 0);
@@ -857,13 +877,7 @@ static void test_bad_access(void)
 
     /* QEMU is alive and said what it ignored. */
     qtest_qmp_assert_success(s->qts, "{'execute': 'query-status'}");
-    log = read_log(s);
-    for (unsigned i = 0; i < ARRAY_SIZE(logged); i++) {
-        if (!strstr(log, logged[i])) {
-            g_error("no guest error logged for '%s'; log:\n%s", logged[i],
-                    log);
-        }
-    }
+    assert_logged(s, logged, ARRAY_SIZE(logged));
     snc_free(s);
 }
 
@@ -1188,6 +1202,741 @@ static void test_rom_never_counts(void)
     unlink(rom);
 }
 
+/* The request mailbox, with the qtest accelerator playing the guest */
+
+#define MB_ADDR         (64 * MiB)      /* node 1's first page */
+#define MB_EVENT        "SNC_GUEST_MIGRATE_COMPLETED"
+
+/* Counts of a completion, in CMPL_MOVED .. CMPL_RANGE order */
+typedef struct MbCounts {
+    uint32_t c[7];
+} MbCounts;
+
+static const char *const mb_count_keys[7] = {
+    "moved", "already-on-node", "failed-busy", "failed-shared",
+    "failed-pinned", "failed-no-memory", "failed-bad-range",
+};
+
+/*
+ * A 2-node machine under the qtest accelerator with the host in
+ * cooperative mode; with @serving, the "driver" has announced itself.
+ */
+static SNC *mb_init(bool serving)
+{
+    SNC *s = snc_init("qtest", 0, NULL);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                             " 'arguments': {'host-mode': 'cooperative'}}");
+    if (serving) {
+        wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+    }
+    return s;
+}
+
+static uint32_t slot_rd32(SNC *s, unsigned slot, unsigned field)
+{
+    return rd32(s, SNC_REG_REQ_RING + slot * SNC_REQ_STRIDE + field);
+}
+
+static uint64_t slot_rd64(SNC *s, unsigned slot, unsigned field)
+{
+    return rd64(s, SNC_REG_REQ_RING + slot * SNC_REQ_STRIDE + field);
+}
+
+/* Post a hint of @pages pages at MB_ADDR; returns its ID. */
+static uint32_t mb_hint(SNC *s, unsigned pages)
+{
+    QDict *rsp = qtest_qmp(s->qts, "{'execute': 'snc-guest-hint',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': %u, 'node': 1}}", (uint64_t)MB_ADDR,
+                           pages * PAGE);
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    uint32_t id;
+
+    g_assert(ret);
+    id = qdict_uint(ret, "id");
+    qobject_unref(rsp);
+    return id;
+}
+
+/* Stage a completion of @id and ring the COMPLETE doorbell. */
+static void mb_complete(SNC *s, uint32_t id, int32_t status,
+                        const MbCounts *n)
+{
+    wr32(s, SNC_REG_CMPL_ID, id);
+    wr32(s, SNC_REG_CMPL_STATUS, (uint32_t)status);
+    for (unsigned i = 0; i < 7; i++) {
+        wr32(s, SNC_REG_CMPL_MOVED + i * 4, n ? n->c[i] : 0);
+    }
+    wr32(s, SNC_REG_COMPLETE, SNC_COMPLETE_DOORBELL);
+}
+
+/* Assert a completion's outcome, status and counts. */
+static void mb_assert_completion(QDict *c, uint32_t id, const char *outcome,
+                                 int32_t status, const MbCounts *n)
+{
+    g_assert_cmpuint(qdict_uint(c, "id"), ==, id);
+    g_assert_cmpstr(qdict_get_str(c, "outcome"), ==, outcome);
+    g_assert_cmpint(qdict_get_int(c, "status"), ==, status);
+    for (unsigned i = 0; i < 7; i++) {
+        g_assert_cmpuint(qdict_uint(c, mb_count_keys[i]), ==,
+                         n ? n->c[i] : 0);
+    }
+}
+
+/* Wait for the completion event of @id and check it. */
+static void mb_assert_event(SNC *s, uint32_t id, const char *outcome,
+                            int32_t status, const MbCounts *n)
+{
+    QDict *ev = qtest_qmp_eventwait_ref(s->qts, MB_EVENT);
+
+    mb_assert_completion(qdict_get_qdict(ev, "data"), id, outcome, status,
+                         n);
+    qobject_unref(ev);
+}
+
+/* No completion event is queued. */
+static void mb_assert_no_event(SNC *s)
+{
+    QDict *ev;
+
+    /* A query flushes QEMU's output; an event would come before it. */
+    qtest_qmp_assert_success(s->qts, "{'execute': 'query-status'}");
+    ev = qtest_qmp_event_ref(s->qts, MB_EVENT);
+    g_assert(!ev);
+}
+
+/* The mailbox member of query-snc-counters.  Returns a reference. */
+static QDict *mb_query(SNC *s)
+{
+    QDict *dev = query_one(s->qts, 1);
+    QDict *mb = qdict_get_qdict(dev, "mailbox");
+
+    qobject_ref(mb);
+    qobject_unref(dev);
+    return mb;
+}
+
+/* Wait until REQ_PROD reaches @prod: a command posts asynchronously. */
+static void mb_wait_prod(SNC *s, uint32_t prod)
+{
+    for (int i = 0; i < 500 && rd32(s, SNC_REG_REQ_PROD) != prod; i++) {
+        g_usleep(10000);
+    }
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, prod);
+}
+
+static void mb_send_migrate(SNC *s, unsigned pages, uint32_t timeout_ms)
+{
+    qtest_qmp_send(s->qts, "{'execute': 'snc-guest-migrate',"
+                   " 'arguments': {'addr': %" PRIu64 ", 'size': %u,"
+                   " 'node': 1, 'timeout-ms': %u}}", (uint64_t)MB_ADDR,
+                   pages * PAGE, timeout_ms);
+}
+
+/* The mailbox registers of version 2 and their reset values. */
+static void test_mbox_regs(void)
+{
+    SNC *s = mb_init(false);
+
+    g_assert_cmphex(rd32(s, SNC_REG_VERSION), ==, SNC_VERSION);
+    g_assert_cmphex(rd32(s, SNC_REG_GUEST_SERVING), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOST_MODE), ==,
+                     SNC_HOSTMODE_COOPERATIVE);
+    g_assert_cmpuint(rd32(s, SNC_REG_RING_SIZE), ==, SNC_RING_SIZE);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 0);
+    for (unsigned i = 0; i < SNC_RING_SIZE; i++) {
+        g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_ACTION), ==,
+                         SNC_REQ_ACTION_NONE);
+    }
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                             " 'arguments': {'host-mode': 'guest-only'}}");
+    g_assert_cmpuint(rd32(s, SNC_REG_HOST_MODE), ==,
+                     SNC_HOSTMODE_GUEST_ONLY);
+    /* Read-only to the guest */
+    wr32(s, SNC_REG_HOST_MODE, SNC_HOSTMODE_OFF);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOST_MODE), ==,
+                     SNC_HOSTMODE_GUEST_ONLY);
+    wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+    g_assert_cmphex(rd32(s, SNC_REG_GUEST_SERVING), ==, 1);
+    snc_free(s);
+}
+
+/*
+ * A full round trip: the command posts, the guest takes the request
+ * from the ring and completes it, the command returns the counts and
+ * the event repeats them.
+ */
+static void test_mbox_round_trip(void)
+{
+    SNC *s = mb_init(true);
+    MbCounts n = { { 200, 50, 1, 2, 3, 0, 0 } };
+    QDict *rsp, *mb;
+    uint32_t id;
+
+    wr32(s, SNC_REG_INTR_ENABLE, SNC_INTR_REQUEST);
+    mb_send_migrate(s, 256, 60000);
+    mb_wait_prod(s, 1);
+    g_assert_cmphex(rd32(s, SNC_REG_INTR_STATUS), ==, SNC_INTR_REQUEST);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    g_assert_cmpuint(id, !=, 0);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_MIGRATE);
+    g_assert_cmphex(slot_rd64(s, 0, SNC_REQ_ADDR), ==, MB_ADDR);
+    g_assert_cmphex(slot_rd32(s, 0, SNC_REQ_ADDR + 4), ==, 0);
+    g_assert_cmphex(slot_rd64(s, 0, SNC_REQ_SIZE), ==, 256 * PAGE);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_NODE), ==, 1);
+    wr32(s, SNC_REG_INTR_STATUS, SNC_INTR_REQUEST);
+    wr32(s, SNC_REG_REQ_CONS, 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 1);
+
+    mb_complete(s, id, 0, &n);
+    rsp = qtest_qmp_receive(s->qts);
+    g_assert(qdict_haskey(rsp, "return"));
+    mb_assert_completion(qdict_get_qdict(rsp, "return"), id, "completed", 0,
+                         &n);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "action"),
+                    ==, "migrate");
+    qobject_unref(rsp);
+    mb_assert_event(s, id, "completed", 0, &n);
+
+    /* The slot is free again. */
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ID), ==, 0);
+
+    /* A completion with an errno counts as failed, and still returns. */
+    mb_send_migrate(s, 1, 60000);
+    mb_wait_prod(s, 2);
+    mb_complete(s, slot_rd32(s, 1, SNC_REQ_ID), -22, NULL);
+    rsp = qtest_qmp_receive(s->qts);
+    mb_assert_completion(qdict_get_qdict(rsp, "return"), id + 1,
+                         "completed", -22, NULL);
+    qobject_unref(rsp);
+
+    mb = mb_query(s);
+    g_assert_true(qdict_get_bool(mb, "guest-serving"));
+    g_assert_cmpstr(qdict_get_str(mb, "host-mode"), ==, "cooperative");
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 0);
+    g_assert_cmpuint(qdict_uint(mb, "queue-size"), ==, 16);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 2);
+    g_assert_cmpuint(qdict_uint(mb, "served"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "failed"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "malformed"), ==, 0);
+    g_assert_cmpuint(qdict_uint(mb, "interrupted"), ==, 0);
+    qobject_unref(mb);
+    snc_free(s);
+}
+
+/* Without a serving driver, requests fail at once; so they do off mode. */
+static void test_mbox_driver_absent(void)
+{
+    SNC *s = mb_init(false);
+    int64_t start = g_get_monotonic_time();
+    QDict *mb;
+
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1}}", (uint64_t)MB_ADDR),
+                 "No guest driver serves requests");
+    /* The default timeout is 10 s: the answer came without waiting. */
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-hint',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1}}", (uint64_t)MB_ADDR),
+                 "No guest driver serves requests");
+
+    /* A driver that stopped serving is absent too. */
+    wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+    wr32(s, SNC_REG_GUEST_SERVING, 0);
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-hint',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1}}", (uint64_t)MB_ADDR),
+                 "No guest driver serves requests");
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 0);
+
+    /* A serving driver, but the host mode posts nothing. */
+    wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                             " 'arguments': {'host-mode': 'host-only'}}");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-hint',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1}}", (uint64_t)MB_ADDR),
+                 "'host-mode' guest-only or cooperative");
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 0);
+    qobject_unref(mb);
+    snc_free(s);
+}
+
+/* Bad arguments name the argument and post nothing. */
+static void test_mbox_bad_args(void)
+{
+    SNC *s = mb_init(true);
+    static const struct {
+        const char *args;
+        const char *needle;
+    } cases[] = {
+        { "'addr': 67108865, 'size': 4096, 'node': 1", "'addr'" },
+        { "'addr': 67108864, 'size': 0, 'node': 1", "'size'" },
+        { "'addr': 67108864, 'size': 100, 'node': 1", "'size'" },
+        { "'addr': 67108864, 'size': 4096, 'node': 2", "'node' 2" },
+        /* Beyond the 128 MiB of RAM, and across its end */
+        { "'addr': 1073741824, 'size': 4096, 'node': 0", "'addr'" },
+        { "'addr': 134213632, 'size': 8192, 'node': 0", "not all guest RAM" },
+        { "'addr': 67108864, 'size': 4096, 'node': 1, 'timeout-ms': 0",
+          "'timeout-ms'" },
+        { "'device': 'nosuch', 'addr': 67108864, 'size': 4096, 'node': 1",
+          "'device' 'nosuch'" },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+        g_autofree char *json = g_strdup_printf("{%s}", cases[i].args);
+        QObject *args = qobject_from_json(json, &error_abort);
+
+        assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                               " 'arguments': %p}", args), cases[i].needle);
+    }
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 0);
+    snc_free(s);
+}
+
+/* 16 requests fill the queue; the 17th is refused at once. */
+static void test_mbox_queue_full(void)
+{
+    SNC *s = mb_init(true);
+    uint32_t first = 0, id;
+    QDict *mb;
+
+    for (unsigned i = 0; i < SNC_RING_SIZE; i++) {
+        id = mb_hint(s, 1);
+        if (!i) {
+            first = id;
+        }
+        g_assert_cmpuint(id, ==, first + i);
+        g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_ID), ==, id);
+        g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_ACTION), ==,
+                         SNC_REQ_ACTION_HINT);
+    }
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-hint',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1}}", (uint64_t)MB_ADDR),
+                 "request queue is full");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1}}", (uint64_t)MB_ADDR),
+                 "request queue is full");
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, SNC_RING_SIZE);
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, SNC_RING_SIZE);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, SNC_RING_SIZE);
+    qobject_unref(mb);
+
+    /* Completing the oldest frees the next slot, slot 0. */
+    mb_complete(s, first, 0, NULL);
+    mb_assert_event(s, first, "completed", 0, NULL);
+    id = mb_hint(s, 1);
+    g_assert_cmpuint(id, ==, first + SNC_RING_SIZE);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ID), ==, id);
+    snc_free(s);
+}
+
+/*
+ * Completions out of their declared ranges: an unknown ID changes
+ * nothing; bad counts or status end the request as a protocol error
+ * with zero counts; every case is logged.
+ */
+static void test_mbox_bad_completion(void)
+{
+    SNC *s = mb_init(true);
+    MbCounts too_many = { { 2, 0, 0, 0, 0, 0, 0 } };
+    MbCounts sum_over = { { 1, 1, 1, 0, 0, 0, 0 } };
+    MbCounts ok = { { 0, 0, 0, 0, 0, 0, 2 } };
+    uint32_t a, b, c, d, e, f;
+    QDict *mb;
+    static const char *const logged[] = {
+        "unknown request ID", "a count exceeds the request's pages",
+        "add up to more than the request's pages",
+        "CMPL_STATUS is not 0 or a negative errno",
+        "COMPLETE value other than 1", "REQ_CONS outside",
+        "reserved GUEST_SERVING bits", "read-only or reserved register",
+    };
+
+    a = mb_hint(s, 1);
+    b = mb_hint(s, 2);
+    c = mb_hint(s, 2);
+    d = mb_hint(s, 2);
+    e = mb_hint(s, 2);
+    f = mb_hint(s, 2);
+
+    /* Unknown IDs: 0, one never posted; nothing completes. */
+    mb_complete(s, 0, 0, NULL);
+    mb_complete(s, f + 100, 0, NULL);
+    mb_assert_no_event(s);
+
+    /* A count beyond the request's pages */
+    mb_complete(s, a, 0, &too_many);
+    mb_assert_event(s, a, "protocol-error", 0, NULL);
+    /* Counts within each bound, but their sum beyond */
+    mb_complete(s, b, 0, &sum_over);
+    mb_assert_event(s, b, "protocol-error", 0, NULL);
+    /* A positive status, and one below -4095 */
+    mb_complete(s, c, 5, NULL);
+    mb_assert_event(s, c, "protocol-error", 0, NULL);
+    mb_complete(s, d, -4096, NULL);
+    mb_assert_event(s, d, "protocol-error", 0, NULL);
+
+    /* A doorbell value other than 1 does nothing. */
+    wr32(s, SNC_REG_CMPL_ID, e);
+    wr32(s, SNC_REG_COMPLETE, 2);
+    mb_assert_no_event(s);
+    /* A request completes once; the second time its ID is unknown. */
+    mb_complete(s, e, -4095, &ok);
+    mb_assert_event(s, e, "completed", -4095, &ok);
+    mb_complete(s, e, 0, NULL);
+    mb_assert_no_event(s);
+
+    /* Index and register garbage: ignored. */
+    wr32(s, SNC_REG_REQ_CONS, 7);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 0);
+    wr32(s, SNC_REG_REQ_CONS, 0xffffffff);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 0);
+    wr32(s, SNC_REG_REQ_CONS, 6);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 6);
+    wr32(s, SNC_REG_REQ_CONS, 5);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 6);
+    wr32(s, SNC_REG_REQ_PROD, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 6);
+    wr32(s, SNC_REG_REQ_RING + 5 * SNC_REQ_STRIDE + SNC_REQ_NODE, 0);
+    g_assert_cmpuint(slot_rd32(s, 5, SNC_REQ_NODE), ==, 1);
+    wr32(s, SNC_REG_GUEST_SERVING, 3);
+    g_assert_cmphex(rd32(s, SNC_REG_GUEST_SERVING), ==, 1);
+
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "malformed"), ==, 4);
+    g_assert_cmpuint(qdict_uint(mb, "failed"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "served"), ==, 0);
+    qobject_unref(mb);
+
+    /* The good request is untouched and still completes. */
+    g_assert_cmpuint(slot_rd32(s, 5, SNC_REQ_ID), ==, f);
+    mb_complete(s, f, 0, &ok);
+    mb_assert_event(s, f, "completed", 0, &ok);
+
+    assert_logged(s, logged, ARRAY_SIZE(logged));
+    snc_free(s);
+}
+
+/*
+ * A waiting snc-guest-migrate times out with an error; the request
+ * stays queued and its later completion is an event.
+ */
+static void test_mbox_timeout(void)
+{
+    SNC *s = mb_init(true);
+    MbCounts n = { { 1, 0, 0, 0, 0, 0, 0 } };
+    QDict *rsp, *mb;
+    uint32_t id;
+
+    mb_send_migrate(s, 1, 300);
+    rsp = qtest_qmp_receive(s->qts);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 1);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    assert_error(rsp, "did not complete request");
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 1);
+    qobject_unref(mb);
+    mb_complete(s, id, 0, &n);
+    mb_assert_event(s, id, "completed", 0, &n);
+    snc_free(s);
+}
+
+/*
+ * The driver stops serving while a command waits: the request ends as
+ * interrupted, the command fails, the event says so.
+ */
+static void test_mbox_stop_serving(void)
+{
+    SNC *s = mb_init(true);
+    uint32_t id;
+
+    mb_send_migrate(s, 4, 5000);
+    mb_wait_prod(s, 1);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    wr32(s, SNC_REG_GUEST_SERVING, 0);
+    assert_error(qtest_qmp_receive(s->qts), "was interrupted");
+    mb_assert_event(s, id, "interrupted", 0, NULL);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    snc_free(s);
+}
+
+/*
+ * A system reset (the guest writes the reset control register while a
+ * command waits) ends every pending request as interrupted, each with
+ * its event, and clears the mailbox; HOST_MODE, the host's setting,
+ * survives.
+ */
+static void test_mbox_reset(void)
+{
+    SNC *s = mb_init(true);
+    uint32_t h1, h2, m;
+    QDict *mb;
+
+    h1 = mb_hint(s, 1);
+    h2 = mb_hint(s, 1);
+    mb_send_migrate(s, 1, 5000);
+    mb_wait_prod(s, 3);
+    m = slot_rd32(s, 2, SNC_REQ_ID);
+    wr32(s, SNC_REG_REQ_CONS, 2);
+    wr32(s, SNC_REG_CMPL_ID, h1);
+
+    qtest_outb(s->qts, 0xcf9, 0x06);
+    assert_error(qtest_qmp_receive(s->qts), "was interrupted");
+    mb_assert_event(s, h1, "interrupted", 0, NULL);
+    mb_assert_event(s, h2, "interrupted", 0, NULL);
+    mb_assert_event(s, m, "interrupted", 0, NULL);
+    qtest_qmp_eventwait(s->qts, "RESET");
+
+    g_free(s->dev);
+    qpci_free_pc(s->bus);
+    snc_attach(s);
+    g_assert_cmphex(rd32(s, SNC_REG_GUEST_SERVING), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_CONS), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_CMPL_ID), ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_HOST_MODE), ==,
+                     SNC_HOSTMODE_COOPERATIVE);
+    for (unsigned i = 0; i < SNC_RING_SIZE; i++) {
+        g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_ACTION), ==,
+                         SNC_REQ_ACTION_NONE);
+    }
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "interrupted"), ==, 3);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 0);
+    qobject_unref(mb);
+
+    /* IDs are never reused, so a stale completion matches nothing. */
+    wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+    g_assert_cmpuint(mb_hint(s, 1), ==, m + 1);
+    mb_complete(s, h1, 0, NULL);
+    mb_assert_no_event(s);
+    snc_free(s);
+}
+
+/*
+ * Pending requests survive a save and restore with the vmstate: the
+ * destination's guest sees the same ring and completes them there.
+ */
+static void test_mbox_save_restore(void)
+{
+    SNC *src = mb_init(true), *dst;
+    g_autofree char *path = NULL, *uri = NULL;
+    MbCounts n = { { 2, 1, 0, 0, 0, 0, 0 } };
+    uint32_t ids[3];
+    QDict *mb;
+
+    for (unsigned i = 0; i < 3; i++) {
+        ids[i] = mb_hint(src, 4);
+    }
+    mb_complete(src, ids[1], 0, NULL);
+    mb_assert_event(src, ids[1], "completed", 0, NULL);
+    wr32(src, SNC_REG_REQ_CONS, 3);
+    wr32(src, SNC_REG_INTR_ENABLE, SNC_INTR_REQUEST);
+    hmp_pause(src);
+    uri = save_state(src, &path);
+
+    dst = snc_dest_on("qtest", uri);
+    wait_incoming(dst->qts);
+    snc_attach(dst);
+    g_assert_cmphex(rd32(dst, SNC_REG_GUEST_SERVING), ==, 1);
+    g_assert_cmpuint(rd32(dst, SNC_REG_HOST_MODE), ==,
+                     SNC_HOSTMODE_COOPERATIVE);
+    g_assert_cmpuint(rd32(dst, SNC_REG_REQ_PROD), ==, 3);
+    g_assert_cmpuint(rd32(dst, SNC_REG_REQ_CONS), ==, 3);
+    g_assert_cmphex(rd32(dst, SNC_REG_INTR_STATUS), ==, SNC_INTR_REQUEST);
+    g_assert_cmphex(rd32(dst, SNC_REG_INTR_ENABLE), ==, SNC_INTR_REQUEST);
+    g_assert_cmpuint(slot_rd32(dst, 0, SNC_REQ_ID), ==, ids[0]);
+    g_assert_cmpuint(slot_rd32(dst, 1, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    g_assert_cmpuint(slot_rd32(dst, 2, SNC_REQ_ID), ==, ids[2]);
+    g_assert_cmpuint(slot_rd32(dst, 2, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_HINT);
+    g_assert_cmphex(slot_rd64(dst, 2, SNC_REQ_ADDR), ==, MB_ADDR);
+    g_assert_cmphex(slot_rd64(dst, 2, SNC_REQ_SIZE), ==, 4 * PAGE);
+    g_assert_cmpuint(slot_rd32(dst, 2, SNC_REQ_NODE), ==, 1);
+    mb = mb_query(dst);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 2);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 3);
+    g_assert_cmpuint(qdict_uint(mb, "served"), ==, 1);
+    qobject_unref(mb);
+
+    mb_complete(dst, ids[2], 0, &n);
+    mb_assert_event(dst, ids[2], "completed", 0, &n);
+    mb_complete(dst, ids[0], -16, NULL);
+    mb_assert_event(dst, ids[0], "completed", -16, NULL);
+    /* New requests continue the source's numbering. */
+    g_assert_cmpuint(mb_hint(dst, 1), ==, ids[2] + 1);
+
+    snc_free(dst);
+    snc_free(src);
+    unlink(path);
+}
+
+/* Wait until job @id concludes without an error, then dismiss it. */
+static void wait_job(QTestState *qts, const char *id)
+{
+    bool done = false;
+
+    while (!done) {
+        QDict *rsp = qtest_qmp(qts, "{'execute': 'query-jobs'}");
+        QList *jobs = qdict_get_qlist(rsp, "return");
+        QListEntry *e;
+
+        g_assert(jobs);
+        QLIST_FOREACH_ENTRY(jobs, e) {
+            QDict *job = qobject_to(QDict, qlist_entry_obj(e));
+
+            if (!strcmp(qdict_get_str(job, "id"), id) &&
+                !strcmp(qdict_get_str(job, "status"), "concluded")) {
+                g_assert(!qdict_haskey(job, "error"));
+                done = true;
+            }
+        }
+        qobject_unref(rsp);
+        if (!done) {
+            g_usleep(10000);
+        }
+    }
+    qtest_qmp_assert_success(qts, "{'execute': 'job-dismiss',"
+                             " 'arguments': {'id': %s}}", id);
+}
+
+/*
+ * loadvm of a snapshot taken with requests pending: those requests
+ * live on (no interrupted event, the guest completes them again); a
+ * request posted after the snapshot ends as interrupted; IDs are not
+ * reused.
+ */
+static void test_mbox_loadvm(void)
+{
+    SNC *s = mb_init(true);
+    g_autofree char *img = NULL;
+    uint32_t a, b, c;
+    int fd;
+
+    fd = g_file_open_tmp("snc-test-img-XXXXXX", &img, NULL);
+    g_assert(fd >= 0);
+    close(fd);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'blockdev-add',"
+                             " 'arguments': {'driver': 'file',"
+                             " 'filename': %s, 'node-name': 'f0'}}", img);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'blockdev-create',"
+                             " 'arguments': {'job-id': 'c0', 'options':"
+                             " {'driver': 'qcow2', 'file': 'f0',"
+                             " 'size': 1048576}}}");
+    wait_job(s->qts, "c0");
+    qtest_qmp_assert_success(s->qts, "{'execute': 'blockdev-add',"
+                             " 'arguments': {'driver': 'qcow2',"
+                             " 'file': 'f0', 'node-name': 'q0'}}");
+
+    a = mb_hint(s, 1);
+    b = mb_hint(s, 2);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snapshot-save',"
+                             " 'arguments': {'job-id': 's0', 'tag': 'snap',"
+                             " 'vmstate': 'q0', 'devices': ['q0']}}");
+    wait_job(s->qts, "s0");
+
+    /* After the snapshot, a completes and c is posted. */
+    mb_complete(s, a, 0, NULL);
+    mb_assert_event(s, a, "completed", 0, NULL);
+    c = mb_hint(s, 1);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snapshot-load',"
+                             " 'arguments': {'job-id': 'l0', 'tag': 'snap',"
+                             " 'vmstate': 'q0', 'devices': ['q0']}}");
+    wait_job(s->qts, "l0");
+    mb_assert_event(s, c, "interrupted", 0, NULL);
+    mb_assert_no_event(s);
+
+    g_assert_cmphex(rd32(s, SNC_REG_GUEST_SERVING), ==, 1);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 2);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ID), ==, a);
+    g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ID), ==, b);
+    g_assert_cmpuint(slot_rd32(s, 2, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    g_assert_cmpuint(mb_hint(s, 1), ==, c + 1);
+    mb_complete(s, a, 0, NULL);
+    mb_assert_event(s, a, "completed", 0, NULL);
+    mb_complete(s, b, 0, NULL);
+    mb_assert_event(s, b, "completed", 0, NULL);
+    snc_free(s);
+    unlink(img);
+}
+
+/*
+ * A version-1 stream (from a QEMU built before the mailbox, named by
+ * SNC_TEST_V1_QEMU) loads: the counting state arrives, the mailbox is
+ * as after a reset.
+ */
+static void test_mbox_v1_stream(void)
+{
+    g_autofree char *path = NULL, *uri = NULL, *args = NULL;
+    g_autofree char *boot = NULL;
+    QTestState *old;
+    SNC *src, *dst;
+    int fd;
+
+    if (!getenv("SNC_TEST_V1_QEMU")) {
+        g_test_skip("set SNC_TEST_V1_QEMU to a QEMU with the version-1"
+                    " device to run");
+        return;
+    }
+    boot = boot_file();
+    args = g_strdup_printf("-M pc -accel qtest -m 128M -smp 2 -nodefaults"
+                           " -object memory-backend-ram,id=m0,size=64M"
+                           " -object memory-backend-ram,id=m1,size=64M"
+                           " -numa node,nodeid=0,memdev=m0,cpus=0"
+                           " -numa node,nodeid=1,memdev=m1,cpus=1"
+                           " -device snc,id=snc0,addr=04.0" SNC_TEST_PROPS
+                           " -drive file=%s,format=raw -serial none", boot);
+    old = qtest_init_with_env("SNC_TEST_V1_QEMU", args, true);
+    src = g_new0(SNC, 1);
+    src->qts = old;
+    snc_attach(src);
+    g_assert_cmphex(rd32(src, SNC_REG_VERSION), ==, 0x00010000);
+    wr32(src, SNC_REG_PERIOD_MS, 250);
+    wr32(src, SNC_REG_INTR_ENABLE, SNC_INTR_PERIOD_END);
+    wr32(src, SNC_REG_HOT_ADDR, 9);
+    fd = g_file_open_tmp("snc-test-state-XXXXXX", &path, NULL);
+    g_assert(fd >= 0);
+    close(fd);
+    uri = g_strdup_printf("file:%s", path);
+    migrate_to_file(old, uri);
+
+    dst = snc_dest_on("qtest", uri);
+    wait_incoming(dst->qts);
+    snc_attach(dst);
+    g_assert_cmphex(rd32(dst, SNC_REG_VERSION), ==, SNC_VERSION);
+    g_assert_cmpuint(rd32(dst, SNC_REG_PERIOD_MS), ==, 250);
+    g_assert_cmphex(rd32(dst, SNC_REG_INTR_ENABLE), ==, SNC_INTR_PERIOD_END);
+    g_assert_cmpuint(rd32(dst, SNC_REG_HOT_ADDR), ==, 9);
+    g_assert_cmphex(rd32(dst, SNC_REG_GUEST_SERVING), ==, 0);
+    g_assert_cmpuint(rd32(dst, SNC_REG_REQ_PROD), ==, 0);
+    g_assert_cmpuint(slot_rd32(dst, 0, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+
+    snc_free(dst);
+    g_free(src->dev);
+    qpci_free_pc(src->bus);
+    qtest_quit(old);
+    g_free(src);
+    unlink(boot);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1218,5 +1967,17 @@ int main(int argc, char **argv)
                    test_load_stops_running);
     qtest_add_func("/snc/period/minimum", test_min_period);
     qtest_add_func("/snc/count/rom-never-counts", test_rom_never_counts);
+    qtest_add_func("/snc/mailbox/registers", test_mbox_regs);
+    qtest_add_func("/snc/mailbox/round-trip", test_mbox_round_trip);
+    qtest_add_func("/snc/mailbox/driver-absent", test_mbox_driver_absent);
+    qtest_add_func("/snc/mailbox/bad-arguments", test_mbox_bad_args);
+    qtest_add_func("/snc/mailbox/queue-full", test_mbox_queue_full);
+    qtest_add_func("/snc/mailbox/bad-completion", test_mbox_bad_completion);
+    qtest_add_func("/snc/mailbox/timeout", test_mbox_timeout);
+    qtest_add_func("/snc/mailbox/stop-serving", test_mbox_stop_serving);
+    qtest_add_func("/snc/mailbox/reset", test_mbox_reset);
+    qtest_add_func("/snc/mailbox/save-restore", test_mbox_save_restore);
+    qtest_add_func("/snc/mailbox/loadvm", test_mbox_loadvm);
+    qtest_add_func("/snc/mailbox/version-1-stream", test_mbox_v1_stream);
     return g_test_run();
 }
