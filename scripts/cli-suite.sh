@@ -38,7 +38,7 @@ expect() {
     shift 3
     out=$(timeout 60 "$@" 2>&1)
     rc=$?
-    if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$re"; then
+    if [ "$rc" = "$want" ] && grep -Eq -- "$re" <<<"$out"; then
         ok "$what"
     else
         not_ok "$what"

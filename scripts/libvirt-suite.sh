@@ -84,7 +84,7 @@ for _ in $(seq 1 300); do
 done
 want="0-$((nodes - 1))"
 [ "$nodes" -eq 1 ] && want=0
-if [ "$seen" = 1 ] && tr -d '\r' <"$work/console.log" | grep -q "NUMA nodes $want\$"; then
+if [ "$seen" = 1 ] && tr -d '\r' <"$work/console.log" | grep -c "NUMA nodes $want\$" >/dev/null; then
     ok "the guest booted and sees NUMA nodes $want"
 else
     not_ok "the guest booted and sees NUMA nodes $want (see ${work#"$top"/}/console.log)"
@@ -120,7 +120,7 @@ while IFS=$'\037' read -r name expect one file; do
     [ "$host_nodes" -eq 1 ] && [ -n "$one" ] && expect=$one
     out=$( (. "$file") 2>&1)
     rc=$?
-    if printf '%s\n' "$out" | grep -Eq -- "$expect"; then
+    if grep -Eq -- "$expect" <<<"$out"; then
         ok "recipe $name"
     else
         not_ok "recipe $name (exit $rc, output not matching /$expect/)"
@@ -184,23 +184,25 @@ for machine in pc q35; do
     missing=
     for dev in virtio-balloon virtio-serial virtserialport virtio-blk \
                virtio-net usb-tablet VGA; do
-        printf '%s\n' "$info" | grep -q "dev: $dev" || missing="$missing $dev"
+        grep -q "dev: $dev" <<<"$info" || missing="$missing $dev"
     done
     case $machine in
     pc) usb=piix3-usb-uhci ;;
     q35) usb=qemu-xhci ;;
     esac
-    printf '%s\n' "$info" | grep -q "dev: $usb" || missing="$missing $usb"
+    grep -q "dev: $usb" <<<"$info" || missing="$missing $usb"
     if [ -z "$missing" ]; then
         ok "the default $machine domain has its balloon, USB, serial, disk, NIC and VGA"
     else
         not_ok "the default $machine domain lacks:$missing"
     fi
-    if virsh qemu-monitor-command "vm-$machine" \
-           '{"execute": "query-guest-memory-placement"}' | grep -q '"return"'; then
+    out=$(virsh qemu-monitor-command "vm-$machine" \
+              '{"execute": "query-guest-memory-placement"}' 2>&1)
+    if grep -q '"return"' <<<"$out"; then
         ok "the project's commands answer in the default $machine domain"
     else
         not_ok "the project's commands answer in the default $machine domain"
+        printf '%s\n' "$out" | sed 's/^/# /'
     fi
     virsh destroy "vm-$machine" >/dev/null 2>&1
     virsh undefine "vm-$machine" >/dev/null 2>&1

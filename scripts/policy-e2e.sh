@@ -163,7 +163,7 @@ ok 5 "host-only on a single-node host: no host move, every hot zone on its vCPUs
 cpu_reported() {
     [ "$dry_rc" -eq 0 ] && [ "$host_rc" -eq 0 ] &&
         grep -h 'ms of CPU per period' "$work/guest-only.err" \
-            "$work/host-only.err" | sed 's/^/# /' | grep -q .
+            "$work/host-only.err" >/dev/null
 }
 ok 6 "the engine ran its periods and reported its CPU use" cpu_reported
 grep -h 'ms of CPU per period\|guest lever' "$work/guest-only.err" \
