@@ -134,7 +134,8 @@ static SNC *snc_init(const char *accel, int boot_node, const char *extra)
  * machine, with -incoming @incoming.  Not attached: map the BARs with
  * snc_attach() once the state is loaded.
  */
-static SNC *snc_dest_on(const char *accel, const char *incoming)
+static SNC *snc_dest_props(const char *accel, const char *props,
+                           const char *incoming)
 {
     SNC *s = g_new0(SNC, 1);
 
@@ -145,11 +146,16 @@ static SNC *snc_dest_on(const char *accel, const char *incoming)
                          " -object memory-backend-ram,id=m1,size=64M"
                          " -numa node,nodeid=0,memdev=m0,cpus=0"
                          " -numa node,nodeid=1,memdev=m1,cpus=1"
-                         " -device snc,id=snc0,addr=04.0" SNC_TEST_PROPS
+                         " -device snc,id=snc0,addr=04.0%s"
                          " -drive file=%s,format=raw -serial none"
                          " -d guest_errors -D %s -incoming %s", accel,
-                         s->boot, s->log, incoming);
+                         props, s->boot, s->log, incoming);
     return s;
+}
+
+static SNC *snc_dest_on(const char *accel, const char *incoming)
+{
+    return snc_dest_props(accel, SNC_TEST_PROPS, incoming);
 }
 
 static SNC *snc_dest(const char *incoming)
@@ -881,25 +887,32 @@ static void test_bad_access(void)
     snc_free(s);
 }
 
-static void migrate_to_file(QTestState *qts, const char *uri)
+/* Wait until query-migrate says @want; it must never say @never. */
+static void wait_migrate_status(QTestState *qts, const char *want,
+                                const char *never)
 {
     QDict *rsp;
     const char *status;
 
-    qtest_qmp_assert_success(qts, "{'execute': 'migrate',"
-                             " 'arguments': {'uri': %s}}", uri);
     do {
         g_usleep(20000);
         rsp = qtest_qmp_assert_success_ref(qts,
                                            "{'execute': 'query-migrate'}");
         status = qdict_get_try_str(rsp, "status");
-        g_assert(g_strcmp0(status, "failed"));
-        if (!g_strcmp0(status, "completed")) {
+        g_assert(g_strcmp0(status, never));
+        if (!g_strcmp0(status, want)) {
             qobject_unref(rsp);
             break;
         }
         qobject_unref(rsp);
     } while (true);
+}
+
+static void migrate_to_file(QTestState *qts, const char *uri)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate',"
+                             " 'arguments': {'uri': %s}}", uri);
+    wait_migrate_status(qts, "completed", "failed");
 }
 
 /* Wait until an incoming migration has been loaded. */
@@ -1078,6 +1091,32 @@ static void test_restore_period_timer(void)
     g_assert_cmpuint(rd64(dst, SNC_REG_SEQ), >=, seq + 3);
     g_assert_cmphex(rd32(dst, SNC_REG_INTR_STATUS), ==, SNC_INTR_PERIOD_END);
 
+    snc_free(dst);
+    snc_free(src);
+    unlink(path);
+}
+
+/*
+ * A stream from a device with another geometry does not load: the
+ * destination's device has half the zones.  The load fails, QEMU keeps
+ * running and answers QMP, and its device keeps its own geometry.
+ */
+static void test_geometry_mismatch(void)
+{
+    SNC *src = snc_init("qtest", 0, NULL), *dst;
+    g_autofree char *path = NULL, *uri = NULL;
+    QDict *rsp;
+
+    uri = save_state(src, &path);
+    dst = snc_dest_props("qtest", SNC_TEST_PROPS ",zones=1024", "defer");
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming',"
+                             " 'arguments': {'uri': %s,"
+                             " 'exit-on-error': false}}", uri);
+    wait_migrate_status(dst->qts, "failed", "completed");
+
+    rsp = query_one(dst->qts, 1);
+    g_assert_cmpuint(qdict_uint(rsp, "zones"), ==, 1024);
+    qobject_unref(rsp);
     snc_free(dst);
     snc_free(src);
     unlink(path);
@@ -2235,6 +2274,8 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/migration/period-timer", test_restore_period_timer);
     qtest_add_func("/snc/migration/load-stops-running",
                    test_load_stops_running);
+    qtest_add_func("/snc/migration/geometry-mismatch",
+                   test_geometry_mismatch);
     qtest_add_func("/snc/period/minimum", test_min_period);
     qtest_add_func("/snc/count/rom-never-counts", test_rom_never_counts);
     qtest_add_func("/snc/mailbox/registers", test_mbox_regs);
