@@ -731,6 +731,8 @@ static const char *snc_mbox_check(SNCState *s, unsigned slot)
     return NULL;
 }
 
+static void G_GNUC_PRINTF(2, 3) snc_guest_error(SNCState *s,
+                                                const char *fmt, ...);
 static void snc_bad_access(SNCState *s, const char *what, hwaddr addr,
                            unsigned size, uint64_t val);
 
@@ -754,8 +756,8 @@ static void snc_mbox_complete(SNCState *s, uint32_t val)
     }
     why = snc_mbox_check(s, slot);
     if (why) {
-        qemu_log_mask(LOG_GUEST_ERROR, "%s: completion of request %u: %s;"
-                      " it ends as a protocol error\n", TYPE_SNC, id, why);
+        snc_guest_error(s, "%s: completion of request %u: %s;"
+                        " it ends as a protocol error\n", TYPE_SNC, id, why);
         snc_mbox_end(s, slot, SNC_GUEST_OUTCOME_PROTOCOL_ERROR, NULL);
         return;
     }
@@ -822,12 +824,51 @@ static bool snc_ring_read(SNCState *s, hwaddr addr, unsigned size,
 
 /* BAR0 */
 
+/*
+ * Log a guest error, at most SNC_LOG_BURST of them in each window of
+ * SNC_LOG_WINDOW_MS of host time.  A guest can make bad accesses in a
+ * tight loop, and an unbounded log would fill the host's disk; the
+ * first message of a window says how many the last one dropped.
+ */
+static void snc_guest_error(SNCState *s, const char *fmt, ...)
+{
+    int64_t now;
+    va_list ap;
+    FILE *f;
+
+    if (!qemu_loglevel_mask(LOG_GUEST_ERROR)) {
+        return;
+    }
+    now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    if (now - s->log_window >= SNC_LOG_WINDOW_MS) {
+        s->log_window = now;
+        s->log_count = 0;
+        if (s->log_suppressed) {
+            qemu_log("%s: %" PRIu64 " more guest errors not logged\n",
+                     TYPE_SNC, s->log_suppressed);
+            s->log_suppressed = 0;
+        }
+    }
+    if (s->log_count >= SNC_LOG_BURST) {
+        s->log_suppressed++;
+        return;
+    }
+    s->log_count++;
+    f = qemu_log_trylock();
+    if (f) {
+        va_start(ap, fmt);
+        vfprintf(f, fmt, ap);
+        va_end(ap);
+        qemu_log_unlock(f);
+    }
+}
+
 static void snc_bad_access(SNCState *s, const char *what, hwaddr addr,
                            unsigned size, uint64_t val)
 {
-    qemu_log_mask(LOG_GUEST_ERROR, "%s: %s at 0x%03" HWADDR_PRIx
-                  " (size %u, value 0x%" PRIx64 "), ignored\n",
-                  TYPE_SNC, what, addr, size, val);
+    snc_guest_error(s, "%s: %s at 0x%03" HWADDR_PRIx
+                    " (size %u, value 0x%" PRIx64 "), ignored\n",
+                    TYPE_SNC, what, addr, size, val);
 }
 
 /* The 64-bit value of the register at @reg, or false if none is there. */
@@ -984,8 +1025,8 @@ static void snc_write_control(SNCState *s, uint32_t val)
         }
         if (!snc_start(s, &err)) {
             /* STATUS.RUNNING stays 0: the guest can see it failed. */
-            qemu_log_mask(LOG_GUEST_ERROR, "%s: START failed: %s\n",
-                          TYPE_SNC, error_get_pretty(err));
+            snc_guest_error(s, "%s: START failed: %s\n", TYPE_SNC,
+                            error_get_pretty(err));
             error_free(err);
         }
     } else if (cmd == SNC_CONTROL_STOP) {

@@ -128,6 +128,11 @@ struct SNCState {
     QEMUTimer *sample_timer;
     int64_t last_event;         /* QEMU_CLOCK_REALTIME ms */
     uint64_t missed_events;
+
+    /* Guest-error log rate limit; BQL, not migrated */
+    int64_t log_window;         /* QEMU_CLOCK_REALTIME ms */
+    uint32_t log_count;         /* messages logged in the window */
+    uint64_t log_suppressed;    /* messages dropped in the window */
 };
 
 /*

@@ -230,6 +230,15 @@
 #define SNC_MIN_PERIOD_MS(counters) \
     (((counters) + SNC_COUNTERS_PER_MS - 1) / SNC_COUNTERS_PER_MS)
 
+/*
+ * Bad guest accesses are logged (LOG_GUEST_ERROR), at most
+ * SNC_LOG_BURST messages in each SNC_LOG_WINDOW_MS of host time, so that
+ * a guest cannot flood the host's log; the rest are counted and the
+ * count is logged when the next window opens.
+ */
+#define SNC_LOG_BURST           64
+#define SNC_LOG_WINDOW_MS       1000
+
 /* BAR2: home_node[] value of a zone that holds no RAM */
 #define SNC_NO_NODE             0xff
 

@@ -134,7 +134,8 @@ static SNC *snc_init(const char *accel, int boot_node, const char *extra)
  * machine, with -incoming @incoming.  Not attached: map the BARs with
  * snc_attach() once the state is loaded.
  */
-static SNC *snc_dest_on(const char *accel, const char *incoming)
+static SNC *snc_dest_props(const char *accel, const char *props,
+                           const char *incoming)
 {
     SNC *s = g_new0(SNC, 1);
 
@@ -145,11 +146,16 @@ static SNC *snc_dest_on(const char *accel, const char *incoming)
                          " -object memory-backend-ram,id=m1,size=64M"
                          " -numa node,nodeid=0,memdev=m0,cpus=0"
                          " -numa node,nodeid=1,memdev=m1,cpus=1"
-                         " -device snc,id=snc0,addr=04.0" SNC_TEST_PROPS
+                         " -device snc,id=snc0,addr=04.0%s"
                          " -drive file=%s,format=raw -serial none"
                          " -d guest_errors -D %s -incoming %s", accel,
-                         s->boot, s->log, incoming);
+                         props, s->boot, s->log, incoming);
     return s;
+}
+
+static SNC *snc_dest_on(const char *accel, const char *incoming)
+{
+    return snc_dest_props(accel, SNC_TEST_PROPS, incoming);
 }
 
 static SNC *snc_dest(const char *incoming)
@@ -881,25 +887,32 @@ static void test_bad_access(void)
     snc_free(s);
 }
 
-static void migrate_to_file(QTestState *qts, const char *uri)
+/* Wait until query-migrate says @want; it must never say @never. */
+static void wait_migrate_status(QTestState *qts, const char *want,
+                                const char *never)
 {
     QDict *rsp;
     const char *status;
 
-    qtest_qmp_assert_success(qts, "{'execute': 'migrate',"
-                             " 'arguments': {'uri': %s}}", uri);
     do {
         g_usleep(20000);
         rsp = qtest_qmp_assert_success_ref(qts,
                                            "{'execute': 'query-migrate'}");
         status = qdict_get_try_str(rsp, "status");
-        g_assert(g_strcmp0(status, "failed"));
-        if (!g_strcmp0(status, "completed")) {
+        g_assert(g_strcmp0(status, never));
+        if (!g_strcmp0(status, want)) {
             qobject_unref(rsp);
             break;
         }
         qobject_unref(rsp);
     } while (true);
+}
+
+static void migrate_to_file(QTestState *qts, const char *uri)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate',"
+                             " 'arguments': {'uri': %s}}", uri);
+    wait_migrate_status(qts, "completed", "failed");
 }
 
 /* Wait until an incoming migration has been loaded. */
@@ -1078,6 +1091,32 @@ static void test_restore_period_timer(void)
     g_assert_cmpuint(rd64(dst, SNC_REG_SEQ), >=, seq + 3);
     g_assert_cmphex(rd32(dst, SNC_REG_INTR_STATUS), ==, SNC_INTR_PERIOD_END);
 
+    snc_free(dst);
+    snc_free(src);
+    unlink(path);
+}
+
+/*
+ * A stream from a device with another geometry does not load: the
+ * destination's device has half the zones.  The load fails, QEMU keeps
+ * running and answers QMP, and its device keeps its own geometry.
+ */
+static void test_geometry_mismatch(void)
+{
+    SNC *src = snc_init("qtest", 0, NULL), *dst;
+    g_autofree char *path = NULL, *uri = NULL;
+    QDict *rsp;
+
+    uri = save_state(src, &path);
+    dst = snc_dest_props("qtest", SNC_TEST_PROPS ",zones=1024", "defer");
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming',"
+                             " 'arguments': {'uri': %s,"
+                             " 'exit-on-error': false}}", uri);
+    wait_migrate_status(dst->qts, "failed", "completed");
+
+    rsp = query_one(dst->qts, 1);
+    g_assert_cmpuint(qdict_uint(rsp, "zones"), ==, 1024);
+    qobject_unref(rsp);
     snc_free(dst);
     snc_free(src);
     unlink(path);
@@ -1937,6 +1976,276 @@ static void test_mbox_v1_stream(void)
     unlink(path);
 }
 
+/*
+ * A malicious guest: the qtest accelerator writes seeded random values
+ * of random sizes to random offsets of both BARs, interleaved with
+ * reads, for SNC_FUZZ_SECONDS (default 5) seconds; SNC_FUZZ_SEED picks
+ * the seed (default 1).  In alternate phases of FUZZ_PHASE_MS the
+ * mailbox is active: the host is cooperative, the "driver" serves,
+ * QMP posts hints and the guest completes them with garbage.  QEMU
+ * must keep answering QMP promptly, keep the guest-error log within
+ * its rate limit, and work normally after a reset.
+ */
+
+#define FUZZ_PHASE_MS           500
+#define FUZZ_QMP_EVERY          1024    /* accesses between QMP probes */
+#define FUZZ_QMP_MAX_US         (2 * G_USEC_PER_SEC)
+
+typedef struct Fuzz {
+    SNC *s;
+    GRand *rand;
+    uint64_t accesses;
+    uint64_t hints;
+    uint64_t completions;
+    uint64_t qmp_probes;
+    int64_t qmp_max_us;
+} Fuzz;
+
+/* A value a register check might let through, or any value at all. */
+static uint64_t fuzz_value(Fuzz *f)
+{
+    switch (g_rand_int_range(f->rand, 0, 4)) {
+    case 0:
+        return g_rand_int_range(f->rand, 0, 64);
+    case 1:
+        return 1ULL << g_rand_int_range(f->rand, 0, 64);
+    case 2:
+        return rd32(f->s, SNC_REG_REQ_PROD) + g_rand_int_range(f->rand,
+                                                                -2, 3);
+    default:
+        return (uint64_t)g_rand_int(f->rand) << 32 | g_rand_int(f->rand);
+    }
+}
+
+/* One access of 1, 2, 4 or 8 bytes at a random offset of a BAR. */
+static void fuzz_access(Fuzz *f)
+{
+    SNC *s = f->s;
+    bool regs = g_rand_int_range(f->rand, 0, 4) != 0;
+    QPCIBar bar = regs ? s->regs : s->matrix;
+    uint64_t bar_size = regs ? s->regs_size : s->matrix_size;
+    unsigned size = 1u << g_rand_int_range(f->rand, 0, 4);
+    uint64_t off, val;
+
+    if (regs && g_rand_boolean(f->rand)) {
+        /* Half the register accesses hit the mailbox. */
+        off = SNC_REG_GUEST_SERVING +
+              g_rand_int_range(f->rand, 0, 0x1000 - SNC_REG_GUEST_SERVING);
+    } else {
+        off = g_rand_int_range(f->rand, 0, bar_size);
+    }
+    if (g_rand_boolean(f->rand)) {
+        off &= ~(uint64_t)(size - 1);
+    }
+    off = MIN(off, bar_size - size);
+    if (g_rand_boolean(f->rand)) {
+        switch (size) {
+        case 1:
+            qpci_io_readb(s->dev, bar, off);
+            break;
+        case 2:
+            qpci_io_readw(s->dev, bar, off);
+            break;
+        case 4:
+            qpci_io_readl(s->dev, bar, off);
+            break;
+        default:
+            qpci_io_readq(s->dev, bar, off);
+        }
+    } else {
+        val = fuzz_value(f);
+        switch (size) {
+        case 1:
+            qpci_io_writeb(s->dev, bar, off, val);
+            break;
+        case 2:
+            qpci_io_writew(s->dev, bar, off, val);
+            break;
+        case 4:
+            qpci_io_writel(s->dev, bar, off, val);
+            break;
+        default:
+            qpci_io_writeq(s->dev, bar, off, val);
+        }
+    }
+    f->accesses++;
+}
+
+/* Drop the events that QMP commands queued, so the queue stays short. */
+static void fuzz_drain_events(Fuzz *f)
+{
+    static const char *const events[] = {
+        MB_EVENT, "SNC_PERIOD_END", "RESET",
+    };
+    QDict *ev;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(events); i++) {
+        while ((ev = qtest_qmp_event_ref(f->s->qts, events[i]))) {
+            qobject_unref(ev);
+        }
+    }
+}
+
+/* Post a hint of random size; a full queue or no driver is an error. */
+static void fuzz_hint(Fuzz *f)
+{
+    QDict *rsp = qtest_qmp(f->s->qts, "{'execute': 'snc-guest-hint',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': %u, 'node': 1}}", (uint64_t)MB_ADDR,
+                           g_rand_int_range(f->rand, 1, 64) * PAGE);
+
+    g_assert(qdict_haskey(rsp, "return") || qdict_haskey(rsp, "error"));
+    f->hints += qdict_haskey(rsp, "return");
+    qobject_unref(rsp);
+}
+
+/* Complete the request in a random slot with garbage counts. */
+static void fuzz_complete(Fuzz *f)
+{
+    SNC *s = f->s;
+    unsigned slot = g_rand_int_range(f->rand, 0, SNC_RING_SIZE);
+    uint32_t id = slot_rd32(s, slot, SNC_REQ_ID);
+
+    if (!g_rand_int_range(f->rand, 0, 4)) {
+        id = fuzz_value(f);
+    }
+    wr32(s, SNC_REG_CMPL_ID, id);
+    for (uint64_t r = SNC_REG_CMPL_STATUS; r < SNC_REG_COMPLETE; r += 4) {
+        wr32(s, r, g_rand_boolean(f->rand) ? 0 : fuzz_value(f));
+    }
+    wr32(s, SNC_REG_COMPLETE,
+         g_rand_int_range(f->rand, 0, 4) ? SNC_COMPLETE_DOORBELL :
+         fuzz_value(f));
+    f->completions++;
+}
+
+/* query-snc-counters answers within FUZZ_QMP_MAX_US. */
+static void fuzz_probe_qmp(Fuzz *f)
+{
+    int64_t t0 = g_get_monotonic_time(), us;
+    QDict *dev = query_one(f->s->qts, 1);
+
+    us = g_get_monotonic_time() - t0;
+    qobject_unref(dev);
+    f->qmp_probes++;
+    f->qmp_max_us = MAX(f->qmp_max_us, us);
+    g_assert_cmpint(us, <, FUZZ_QMP_MAX_US);
+}
+
+static unsigned count_lines(const char *text)
+{
+    unsigned n = 0;
+
+    for (const char *p = text; *p; p++) {
+        n += *p == '\n';
+    }
+    return n;
+}
+
+static void test_fuzz_random_registers(void)
+{
+    const char *env_s = getenv("SNC_FUZZ_SECONDS");
+    const char *env_seed = getenv("SNC_FUZZ_SEED");
+    double seconds = env_s ? g_ascii_strtod(env_s, NULL) : 5;
+    uint32_t seed = env_seed ? g_ascii_strtoull(env_seed, NULL, 0) : 1;
+    Fuzz f = { .s = mb_init(true), .rand = g_rand_new_with_seed(seed) };
+    SNC *s = f.s;
+    int64_t t0 = g_get_monotonic_time(), now, phase_end = 0;
+    int64_t end = t0 + (int64_t)(seconds * G_USEC_PER_SEC);
+    unsigned max_lines;
+    g_autofree char *log = NULL;
+    bool mailbox = false;
+    MbCounts n = { { 3, 1, 0, 0, 0, 0, 0 } };
+    QDict *rsp;
+    uint32_t id;
+
+    g_test_message("seed %" PRIu32 ", %.0f s", seed, seconds);
+    while ((now = g_get_monotonic_time()) < end) {
+        if (now >= phase_end) {
+            mailbox = !mailbox;
+            phase_end = now + FUZZ_PHASE_MS * 1000;
+            qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                                     " 'arguments': {'host-mode': %s}}",
+                                     mailbox ? "cooperative" : "off");
+            if (mailbox) {
+                wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+            }
+        }
+        for (unsigned i = 0; i < FUZZ_QMP_EVERY; i++) {
+            fuzz_access(&f);
+            if (mailbox && !g_rand_int_range(f.rand, 0, 64)) {
+                fuzz_hint(&f);
+            }
+            if (mailbox && !g_rand_int_range(f.rand, 0, 64)) {
+                fuzz_complete(&f);
+            }
+            if (!g_rand_int_range(f.rand, 0, 256)) {
+                qtest_clock_step(s->qts, g_rand_int_range(f.rand, 1, 100) *
+                                 1000000LL);
+            }
+        }
+        fuzz_probe_qmp(&f);
+        fuzz_drain_events(&f);
+    }
+    now = g_get_monotonic_time();
+    g_test_message("%" PRIu64 " accesses, %" PRIu64 " hints posted, %"
+                   PRIu64 " completions in %.1f s; %" PRIu64
+                   " QMP probes, slowest %" PRId64 " us",
+                   f.accesses, f.hints, f.completions,
+                   (now - t0) / (double)G_USEC_PER_SEC, f.qmp_probes,
+                   f.qmp_max_us);
+
+    /* QMP answers promptly. */
+    fuzz_probe_qmp(&f);
+
+    /*
+     * The log holds at most SNC_LOG_BURST messages and one "not logged"
+     * line per window, and it said that it dropped some.
+     */
+    log = read_log(s);
+    max_lines = ((now - t0) / (SNC_LOG_WINDOW_MS * 1000) + 2) *
+                (SNC_LOG_BURST + 1);
+    g_test_message("guest-error log: %u lines, %zu bytes (limit %u lines)",
+                   count_lines(log), strlen(log), max_lines);
+    g_assert_cmpuint(count_lines(log), <=, max_lines);
+    g_assert(strstr(log, "more guest errors not logged"));
+
+    /* After a reset the device works: a clean mailbox round trip. */
+    qtest_outb(s->qts, 0xcf9, 0x06);
+    qtest_qmp_eventwait(s->qts, "RESET");
+    fuzz_drain_events(&f);
+    g_free(s->dev);
+    qpci_free_pc(s->bus);
+    snc_attach(s);
+    g_assert_cmphex(rd32(s, SNC_REG_ID), ==, SNC_ID);
+    g_assert_cmphex(rd32(s, SNC_REG_STATUS) & SNC_STATUS_RUNNING, ==, 0);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 0);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'snc-configure',"
+                             " 'arguments': {'host-mode': 'cooperative',"
+                             " 'period-ms': 0}}");
+    wr32(s, SNC_REG_GUEST_SERVING, SNC_GUEST_SERVING_ON);
+    mb_send_migrate(s, 4, 60000);
+    mb_wait_prod(s, 1);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    g_assert_cmpuint(slot_rd32(s, 0, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_MIGRATE);
+    wr32(s, SNC_REG_REQ_CONS, 1);
+    mb_complete(s, id, 0, &n);
+    rsp = qtest_qmp_receive(s->qts);
+    g_assert(qdict_haskey(rsp, "return"));
+    mb_assert_completion(qdict_get_qdict(rsp, "return"), id, "completed", 0,
+                         &n);
+    qobject_unref(rsp);
+
+    /* And a snapshot: SEQ counts on from what the reset left. */
+    wr32(s, SNC_REG_CONTROL, SNC_CONTROL_SNAPSHOT);
+    g_assert_cmpuint(rd64(s, SNC_REG_SEQ), >=, 1);
+    fuzz_probe_qmp(&f);
+
+    g_rand_free(f.rand);
+    snc_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1965,6 +2274,8 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/migration/period-timer", test_restore_period_timer);
     qtest_add_func("/snc/migration/load-stops-running",
                    test_load_stops_running);
+    qtest_add_func("/snc/migration/geometry-mismatch",
+                   test_geometry_mismatch);
     qtest_add_func("/snc/period/minimum", test_min_period);
     qtest_add_func("/snc/count/rom-never-counts", test_rom_never_counts);
     qtest_add_func("/snc/mailbox/registers", test_mbox_regs);
@@ -1979,5 +2290,6 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/mailbox/save-restore", test_mbox_save_restore);
     qtest_add_func("/snc/mailbox/loadvm", test_mbox_loadvm);
     qtest_add_func("/snc/mailbox/version-1-stream", test_mbox_v1_stream);
+    qtest_add_func("/snc/fuzz/random-registers", test_fuzz_random_registers);
     return g_test_run();
 }
