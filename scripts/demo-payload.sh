@@ -13,7 +13,7 @@ MiB=1048576
 
 echo "Starting a 256 MiB guest whose RAM is bound to host node 0;"
 echo "it writes to every page from 1 MiB to 100 MiB, over and over."
-"$QEMU" -M pc -accel tcg -m 256M -nodefaults -serial none \
+"$QEMU" -M pc -accel tcg -m 256M -nodefaults -display none -serial none \
     -object memory-backend-ram,id=ram0,size=256M,host-nodes=0,policy=bind \
     -numa node,memdev=ram0 -drive file=bootblock.img,format=raw \
     -device snc,id=snc0,period-ms=1000 \

@@ -24,7 +24,7 @@ bench() {
 }
 
 run_vm() {
-    qemu-system-x86_64 -M pc -accel tcg -m "$((SIZE / 1048576))M" -nodefaults \
+    qemu-system-x86_64 -M pc -accel tcg -m "$((SIZE / 1048576))M" -nodefaults -display none \
         -drive file=bootblock.img,format=raw $([ "$guest" = paused ] && echo -S) \
         -object "memory-backend-ram,id=m0,size=$SIZE,host-nodes=0,policy=bind,prealloc=on" \
         -numa node,memdev=m0 -serial none \
