@@ -13,9 +13,16 @@
  *   - query-memdev, and query-guest-memory-placement per hot zone
  *     (the zones with a dominant toucher), for the backing host node;
  *   - policy_decide(), then for each host move a migrate-guest-range
- *     job.  The guest lever needs the guest's mailbox, which this
- *     engine cannot reach yet: it says so once and leaves the guest's
- *     moves undone (with --dry-run they are printed like the others).
+ *     job, and for each guest move an snc-guest-migrate request to the
+ *     guest's SNC driver, which moves the zone's pages to the toucher's
+ *     guest node and answers with the counts.
+ *
+ * The guest lever needs a guest driver that serves the SNC's mailbox
+ * ("guest-serving" in query-snc-counters).  While none does, the
+ * guest-only and cooperative modes run as host-only and say so; they
+ * come back when the guest serves again.  The engine writes the mode it
+ * runs in to the SNC's mode register (snc-configure host-mode), which
+ * the guest reads, and sets it to "off" when it stops.
  *
  * Output: a line per period and per decision, or a view redrawn each
  * period when stdout is a terminal, and with --csv one row per period
@@ -58,6 +65,11 @@ typedef struct Engine {
     PolicyState state;
     guint64 period;             /* periods handled */
     guint jobs_started, jobs_done, jobs_failed;
+    guint requests_done, requests_failed;   /* guest lever */
+    gboolean guest_serving;     /* at the last period */
+    gboolean mode_written;      /* the mode register holds config.mode */
+    guint64 last_sequence;      /* the last snapshot handled */
+    gboolean have_sequence;
     guint64 bytes_moved;        /* this period, by finished jobs */
     guint64 bytes_moved_total;
     guint64 job_serial;
@@ -88,6 +100,7 @@ static void cached_placement_free(gpointer data)
 static char *opt_qmp, *opt_mode = "cooperative", *opt_csv, *opt_device;
 static gboolean opt_dry_run;
 static gint opt_periods, opt_period_ms = -1, opt_timeout = 30;
+static gint opt_guest_timeout = 10000;
 static gint opt_confirm = -1, opt_cooldown = -1, opt_refresh = 4;
 static gint64 opt_min_count = -1, opt_budget = -1;
 static double opt_dominance = -1;
@@ -170,6 +183,22 @@ static JsonNode *execute(Engine *e, const char *command, JsonObject *args)
         exit(1);
     }
     return ret;
+}
+
+/*
+ * Show the engine's mode to the guest through the SNC's mode register.
+ * A dry run changes nothing, the register included.
+ */
+static void write_mode(Engine *e, PolicyMode mode)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+
+    if (e->dry_run) {
+        return;
+    }
+    json_object_set_string_member(args, "device", e->device);
+    json_object_set_string_member(args, "host-mode", policy_mode_name(mode));
+    json_node_unref(execute(e, "snc-configure", args));
 }
 
 /*
@@ -328,6 +357,54 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
     }
 }
 
+/*
+ * Ask the guest's SNC driver to move zone @m to guest node @m->node and
+ * wait for its counts.  The request is synchronous: the guest moves one
+ * zone in milliseconds, and waiting keeps the queue of at most 16
+ * requests out of the engine's way.  SNC_PERIOD_END events that arrive
+ * meanwhile are queued by the client; handle_period() skips repeats.
+ */
+static void start_guest_move(Engine *e, const PolicyMove *m)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(GError) err = NULL;
+    PolicyGuestCompletion done;
+
+    json_object_set_string_member(args, "device", e->device);
+    json_object_set_int_member(args, "addr", m->addr);
+    json_object_set_int_member(args, "size", m->size);
+    json_object_set_int_member(args, "node", m->node);
+    json_object_set_int_member(args, "timeout-ms", opt_guest_timeout);
+    ret = qmp_client_execute(e->qmp, "snc-guest-migrate", args, &err);
+    if (!ret) {
+        if (err->domain == G_IO_ERROR) {
+            fprintf(stderr, PROG ": QEMU went away: %s\n", err->message);
+            exit(1);
+        }
+        /*
+         * Refused (the guest stopped serving, the range holds no RAM)
+         * or not completed in time: the zone cools down like a moved
+         * one, and the next period's mailbox state decides the mode.
+         */
+        fprintf(stderr, PROG ": snc-guest-migrate zone %u: %s\n",
+                m->zone, err->message);
+        e->requests_failed++;
+        return;
+    }
+    if (!policy_guest_completion_from_qmp(ret, &done, &err)) {
+        fprintf(stderr, PROG ": %s\n", err->message);
+        e->requests_failed++;
+        return;
+    }
+    if (done.completed && done.status == 0) {
+        e->requests_done++;
+    } else {
+        e->requests_failed++;
+    }
+    e->bytes_moved += done.moved * 4096;
+}
+
 static void start_host_move(Engine *e, const PolicyMove *m)
 {
     g_autoptr(JsonObject) args = json_object_new();
@@ -413,6 +490,7 @@ static void csv_header(Engine *e, guint nr_nodes)
     fprintf(e->csv, ",hot_zones,placement_reads,backed_near_vcpus,"
             "moves_guest,moves_host,"
             "decided_bytes,bytes_moved,jobs_started,jobs_done,jobs_failed,"
+            "requests_done,requests_failed,guest_serving,mode,"
             "cpu_ms,decisions\n");
 }
 
@@ -460,10 +538,11 @@ static void report(Engine *e, const PolicyCounts *c,
             fprintf(e->csv, "%u", near);
         }
         fprintf(e->csv, ",%u,%u,%" G_GUINT64_FORMAT ",%"
-                G_GUINT64_FORMAT ",%u,%u,%u,%.2f,%s\n",
+                G_GUINT64_FORMAT ",%u,%u,%u,%u,%u,%d,%s,%.2f,%s\n",
                 guest, host, decided, e->bytes_moved,
-                e->jobs_started, e->jobs_done, e->jobs_failed, cpu_ms,
-                text);
+                e->jobs_started, e->jobs_done, e->jobs_failed,
+                e->requests_done, e->requests_failed, e->guest_serving,
+                policy_mode_name(e->config.mode), cpu_ms, text);
         fflush(e->csv);
     }
     if (e->tty) {
@@ -471,7 +550,8 @@ static void report(Engine *e, const PolicyCounts *c,
         printf(PROG ": %s, mode %s%s%s, period %" G_GUINT64_FORMAT
                " (sequence %" G_GUINT64_FORMAT ")\n\n", e->device,
                policy_mode_name(e->config.mode),
-               e->config.mode != e->requested ? " (no guest lever)" : "",
+               e->config.mode != e->requested ?
+               " (no guest lever: the guest does not serve requests)" : "",
                e->dry_run ? " (dry run)" : "", e->period, c->sequence);
         for (guint n = 0; n < c->nr_nodes; n++) {
             double l = counter_locality(c, n);
@@ -489,6 +569,9 @@ static void report(Engine *e, const PolicyCounts *c,
                "this period)\n", hot->len, near, e->placement_reads);
         printf("  decisions: %u guest, %u host (%" G_GUINT64_FORMAT
                " KiB)\n", guest, host, decided >> 10);
+        printf("  guest requests: %u done, %u failed (guest %s)\n",
+               e->requests_done, e->requests_failed,
+               e->guest_serving ? "serving" : "not serving");
         printf("  jobs: %u started, %u done, %u failed; moved %"
                G_GUINT64_FORMAT " KiB (all periods: %" G_GUINT64_FORMAT
                " KiB)\n", e->jobs_started, e->jobs_done, e->jobs_failed,
@@ -513,6 +596,40 @@ static void report(Engine *e, const PolicyCounts *c,
     fflush(stdout);
 }
 
+/*
+ * The guest lever works while a guest driver serves the mailbox.  When
+ * none does, guest-only and cooperative run as host-only, which works
+ * for any guest, until one serves again; each change is said once.  A
+ * dry run keeps the requested mode, whose decisions are only printed.
+ */
+static void update_guest_lever(Engine *e, gboolean serving)
+{
+    gboolean wants = e->requested == POLICY_MODE_GUEST_ONLY ||
+                     e->requested == POLICY_MODE_COOPERATIVE;
+    PolicyMode mode = e->requested;
+
+    if (wants && !serving) {
+        mode = e->dry_run ? e->requested : POLICY_MODE_HOST_ONLY;
+    }
+    if (wants && (serving != e->guest_serving || !e->period)) {
+        if (!serving) {
+            fprintf(stderr, PROG ": the guest does not serve SNC requests:"
+                    " %s\n", e->dry_run ?
+                    "guest decisions are printed only" :
+                    "guest lever unavailable, continuing host-only");
+        } else if (e->period) {
+            fprintf(stderr, PROG ": the guest serves SNC requests again: "
+                    "%s\n", policy_mode_name(mode));
+        }
+    }
+    e->guest_serving = serving;
+    if (mode != e->config.mode || !e->mode_written) {
+        e->config.mode = mode;
+        write_mode(e, mode);
+        e->mode_written = TRUE;
+    }
+}
+
 static void handle_period(Engine *e)
 {
     g_autoptr(JsonNode) counters = execute(e, "query-snc-counters", NULL);
@@ -524,16 +641,28 @@ static void handle_period(Engine *e)
     PolicyCounts c;
     PolicyPlacement pl;
     PolicyTopology topo;
+    PolicyMailbox mailbox;
 
     policy_placement_init(&pl);
     policy_topology_init(&topo);
     if (!policy_counts_from_qmp(counters, e->device, &c, &err) ||
+        !policy_mailbox_from_qmp(counters, e->device, &mailbox, &err) ||
         !policy_topology_vcpus_from_qmp(&topo, cpus, host_node_of_thread,
                                         NULL, &err) ||
         !policy_topology_memdevs_from_qmp(&topo, memdevs, &err)) {
         fprintf(stderr, PROG ": %s\n", err->message);
         exit(1);
     }
+    /* Events queued while a guest request ran name a period seen. */
+    if (e->have_sequence && c.sequence == e->last_sequence) {
+        policy_counts_clear(&c);
+        policy_placement_clear(&pl);
+        policy_topology_clear(&topo);
+        return;
+    }
+    e->have_sequence = TRUE;
+    e->last_sequence = c.sequence;
+    update_guest_lever(e, mailbox.guest_serving);
     hot = hot_zones(e, &c);
     e->placement_reads = 0;
     if (e->config.mode == POLICY_MODE_HOST_ONLY ||
@@ -548,6 +677,8 @@ static void handle_period(Engine *e)
 
         if (m->lever == POLICY_LEVER_HOST) {
             start_host_move(e, m);
+        } else if (m->lever == POLICY_LEVER_GUEST) {
+            start_guest_move(e, m);
         }
     }
     report(e, &c, &topo, &pl, hot, moves);
@@ -556,28 +687,6 @@ static void handle_period(Engine *e)
     policy_counts_clear(&c);
     policy_placement_clear(&pl);
     policy_topology_clear(&topo);
-}
-
-/*
- * The guest lever needs a guest that serves the SNC's mailbox, which
- * this engine has no way to reach yet.  Moving: leave its moves to the
- * host lever (cooperative and guest-only act as host-only).  Dry run:
- * keep the requested mode, whose decisions are only printed.
- */
-static void check_guest_lever(Engine *e)
-{
-    if (e->requested != POLICY_MODE_GUEST_ONLY &&
-        e->requested != POLICY_MODE_COOPERATIVE) {
-        return;
-    }
-    if (e->dry_run) {
-        fprintf(stderr, "guest lever unavailable: no mailbox (dry run: "
-                "its decisions are printed)\n");
-    } else {
-        fprintf(stderr, "guest lever unavailable: no mailbox; "
-                "continuing host-only\n");
-        e->config.mode = POLICY_MODE_HOST_ONLY;
-    }
 }
 
 static void run(Engine *e)
@@ -633,6 +742,9 @@ static GOptionEntry entries[] = {
     { "placement-refresh", 0, 0, G_OPTION_ARG_INT, &opt_refresh,
       "read a hot zone's backing again every N periods, 1 to 1000 "
       "(default 4; 1: every period)", "N" },
+    { "guest-timeout", 0, 0, G_OPTION_ARG_INT, &opt_guest_timeout,
+      "milliseconds a guest request may take, 1 to 3600000 "
+      "(default 10000)", "MS" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout,
       "seconds to wait for QEMU's answers, 1 to 3600 (default 30)", "S" },
     { NULL },
@@ -723,6 +835,10 @@ static void parse_options(Engine *e, int argc, char **argv)
     if (opt_refresh < 1 || opt_refresh > 1000) {
         usage_error("bad --placement-refresh %d (1 to 1000)", opt_refresh);
     }
+    if (opt_guest_timeout < 1 || opt_guest_timeout > 3600000) {
+        usage_error("bad --guest-timeout %d (1 to 3600000)",
+                    opt_guest_timeout);
+    }
     if (opt_timeout < 1 || opt_timeout > 3600) {
         usage_error("bad --timeout %d (1 to 3600)", opt_timeout);
     }
@@ -759,13 +875,15 @@ int main(int argc, char **argv)
     setup_device(&e);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    check_guest_lever(&e);
     policy_state_init(&e.state, 0);
     e.job_zone = g_hash_table_new(NULL, NULL);
     e.placement_cache = g_hash_table_new_full(NULL, NULL, NULL,
                                               cached_placement_free);
     cpu_start = e.cpu_last = cpu_seconds();
     run(&e);
+    if (e.mode_written) {
+        write_mode(&e, POLICY_MODE_OFF);
+    }
     if (e.period) {
         fprintf(stderr, PROG ": %" G_GUINT64_FORMAT " periods, %.1f ms of"
                 " CPU per period\n", e.period,

@@ -418,3 +418,89 @@ gboolean policy_topology_vcpus_from_qmp(PolicyTopology *topology,
                               (gint *)host->data, guest->len);
     return TRUE;
 }
+
+gboolean policy_mailbox_from_qmp(JsonNode *reply, const char *device,
+                                 PolicyMailbox *mailbox, GError **errp)
+{
+    const char *what = "query-snc-counters: mailbox";
+    JsonObject *dev = select_device(reply, device, errp);
+    JsonNode *node, *serving;
+    JsonObject *mb;
+    gint64 depth, size;
+
+    if (!dev) {
+        return FALSE;
+    }
+    *mailbox = (PolicyMailbox){ .host_mode = POLICY_MODE_OFF };
+    node = json_object_get_member(dev, "mailbox");
+    if (!node) {
+        return TRUE;
+    }
+    if (!JSON_NODE_HOLDS_OBJECT(node)) {
+        return bad(errp, "query-snc-counters", "mailbox", "is not an object");
+    }
+    mb = json_node_get_object(node);
+    serving = json_object_get_member(mb, "guest-serving");
+    if (!serving || json_node_get_value_type(serving) != G_TYPE_BOOLEAN) {
+        return bad(errp, what, "guest-serving", serving ?
+                   "is not a boolean" : "is missing");
+    }
+    if (!policy_mode_from_name(get_string(mb, "host-mode"),
+                               &mailbox->host_mode)) {
+        return bad(errp, what, "host-mode", "is not a known mode");
+    }
+    if (!get_int(mb, what, "queue-depth", 0, G_MAXUINT32, &depth, errp) ||
+        !get_int(mb, what, "queue-size", 0, G_MAXUINT32, &size, errp)) {
+        return FALSE;
+    }
+    mailbox->guest_serving = json_node_get_boolean(serving);
+    mailbox->queue_depth = depth;
+    mailbox->queue_size = size;
+    return TRUE;
+}
+
+gboolean policy_guest_completion_from_qmp(JsonNode *reply,
+                                          PolicyGuestCompletion *done,
+                                          GError **errp)
+{
+    static const char *const failures[] = {
+        "failed-busy", "failed-shared", "failed-pinned",
+        "failed-no-memory", "failed-bad-range",
+    };
+    const char *what = "guest completion";
+    const char *outcome;
+    JsonObject *obj;
+    gint64 status, moved, already;
+
+    if (!reply || !JSON_NODE_HOLDS_OBJECT(reply)) {
+        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "%s: the reply is not an object", what);
+        return FALSE;
+    }
+    obj = json_node_get_object(reply);
+    outcome = get_string(obj, "outcome");
+    if (!outcome) {
+        return bad(errp, what, "outcome", "is missing");
+    }
+    if (!get_int(obj, what, "status", G_MININT32, 0, &status, errp) ||
+        !get_int(obj, what, "moved", 0, G_MAXUINT32, &moved, errp) ||
+        !get_int(obj, what, "already-on-node", 0, G_MAXUINT32, &already,
+                 errp)) {
+        return FALSE;
+    }
+    *done = (PolicyGuestCompletion){
+        .completed = g_str_equal(outcome, "completed"),
+        .status = status,
+        .moved = moved,
+        .already_on_node = already,
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(failures); i++) {
+        gint64 n;
+
+        if (!get_int(obj, what, failures[i], 0, G_MAXUINT32, &n, errp)) {
+            return FALSE;
+        }
+        done->failed += n;
+    }
+    return TRUE;
+}

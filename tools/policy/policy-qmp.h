@@ -59,6 +59,39 @@ gboolean policy_topology_vcpus_from_qmp(PolicyTopology *topology,
                                         host_node_of_thread,
                                         gpointer opaque, GError **errp);
 
+/* The request mailbox of one SNC device, from query-snc-counters. */
+typedef struct PolicyMailbox {
+    gboolean guest_serving;     /* a guest driver serves requests */
+    PolicyMode host_mode;       /* what the mode register shows */
+    guint queue_depth;
+    guint queue_size;
+} PolicyMailbox;
+
+/*
+ * query-snc-counters: the "mailbox" of the device that @device picks
+ * (as for policy_counts_from_qmp()).  A device without one, as a QEMU
+ * older than the mailbox reports it, has no guest serving it.
+ */
+gboolean policy_mailbox_from_qmp(JsonNode *reply, const char *device,
+                                 PolicyMailbox *mailbox, GError **errp);
+
+/* How a request to the guest ended, counted in 4 KiB pages. */
+typedef struct PolicyGuestCompletion {
+    gboolean completed;         /* "outcome" is "completed" */
+    gint status;                /* 0 or the guest's negative errno */
+    guint64 moved;
+    guint64 already_on_node;
+    guint64 failed;             /* every failed-* count together */
+} PolicyGuestCompletion;
+
+/*
+ * snc-guest-migrate's reply, or the data of SNC_GUEST_MIGRATE_COMPLETED
+ * (the same SncGuestCompletion).
+ */
+gboolean policy_guest_completion_from_qmp(JsonNode *reply,
+                                          PolicyGuestCompletion *done,
+                                          GError **errp);
+
 G_END_DECLS
 
 #endif /* POLICY_QMP_H */
