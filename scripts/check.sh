@@ -116,6 +116,8 @@ suite snc-4-nodes run_snc_e2e 4
 # against the phase-shift workload, dry run in guest-only mode, then
 # host-only (scripts/policy-e2e.sh).
 suite policy-4-nodes "$top/scripts/policy-e2e.sh"
+# The host lever after a vCPU re-pin, inside the two-node test host.
+suite policy-testhost "$top/scripts/policy-testhost.sh"
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
 suite cli "$top/scripts/cli-suite.sh"
 suite qtest-testhost run_testhost_qtests

@@ -405,14 +405,37 @@ static void start_guest_move(Engine *e, const PolicyMove *m)
     e->bytes_moved += done.moved * 4096;
 }
 
+/* Whether a move job of ours on @zone has not finished yet. */
+static gboolean zone_in_flight(Engine *e, guint zone)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, e->job_zone);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        if (GPOINTER_TO_UINT(value) == zone) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/*
+ * Start a migrate-guest-range job for zone @m.  A zone whose previous
+ * job still runs (a slow host can outlast the cooldown) is left to it:
+ * its backing is read again when that job ends.
+ */
 static void start_host_move(Engine *e, const PolicyMove *m)
 {
     g_autoptr(JsonObject) args = json_object_new();
-    g_autofree char *id = g_strdup_printf("policyd-%" G_GUINT64_FORMAT,
-                                          ++e->job_serial);
+    g_autofree char *id = NULL;
     g_autoptr(GError) err = NULL;
     JsonNode *ret;
 
+    if (zone_in_flight(e, m->zone)) {
+        return;
+    }
+    id = g_strdup_printf("policyd-%" G_GUINT64_FORMAT, ++e->job_serial);
     json_object_set_int_member(args, "addr", m->addr);
     json_object_set_int_member(args, "size", m->size);
     json_object_set_int_member(args, "node", m->node);
