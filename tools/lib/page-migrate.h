@@ -26,6 +26,16 @@
 
 #define PAGE_MIGRATE_SYSFS "/sys/kernel/mm/page_migrate"
 
+/*
+ * The guest kernel's next-touch advice (madvise(2)): the values are
+ * local to the series, as <asm-generic/mman-common.h> there has them.
+ */
+#ifndef MADV_MIGRATE_NEXT_TOUCH
+#define MADV_MIGRATE_NEXT_TOUCH 80
+#define MADV_MIGRATE_NEXT_WRITE 81
+#define MADV_NO_MIGRATE_NEXT_TOUCH 82
+#endif
+
 /* A physical address, as /proc/PID/pagemap's PFN times the page size. */
 typedef uint64_t phaddr_t;
 
