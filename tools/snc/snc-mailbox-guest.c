@@ -13,6 +13,14 @@
  *   snc-mailbox-guest free-range [--pages N] [--to NODE]
  *       Print "# free-range ADDR SIZE": N free pages in a row
  *       (/proc/kpageflags BUDDY), from the top of RAM down.
+ *   snc-mailbox-guest bench [--max-bytes B] [--reps N] [--from NODE]
+ *                           [--to NODE]
+ *       For each size from 4 KiB to B (default 64 MiB), by factors of
+ *       4, N times (default 5): fill a buffer of that size on FROM,
+ *       print "# bench BYTES REP ADDR:SIZE..." (its ranges), wait until
+ *       the host moved them (scripts/bench/snc-mailbox.sh sends one
+ *       snc-guest-migrate per range and times it), then print
+ *       "# bench-done BYTES REP PAGES-ON-TO".
  *   snc-mailbox-guest wait [--requests K] [--say TEXT]
  *       Wait until the driver has completed K more requests; print TEXT
  *       first, once the count to wait from is known.
@@ -40,6 +48,8 @@
 
 static int opt_pages = 256, opt_from, opt_to = 1, opt_requests = 1;
 static char *opt_say;
+static gint64 opt_max_bytes = 64 << 20;
+static int opt_reps = 5;
 
 /* Requests the driver completed: requests_served + requests_failed. */
 static long completed_requests(void)
@@ -86,11 +96,38 @@ static bool wait_requests(long base, long n)
     return false;
 }
 
-static int cmd_buffer(void)
+/*
+ * The contiguous runs of @n PFNs as "ADDR:SIZE" words into @out; returns
+ * how many, or 0 if a page has no PFN.
+ */
+static size_t pfn_runs(const uint64_t *pfns, size_t n, GString *out)
 {
     size_t ps = gn_page_size(), runs = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+
+        if (!pfns[i]) {
+            return 0;
+        }
+        while (j + 1 < n && pfns[j + 1] == pfns[j] + 1) {
+            j++;
+        }
+        g_string_append_printf(out, " 0x%" PRIx64 ":0x%zx", pfns[i] * ps,
+                               (j - i + 1) * ps);
+        runs++;
+        i = j;
+    }
+    return runs;
+}
+
+static int cmd_buffer(void)
+{
+    size_t runs;
     g_autoptr(GError) err = NULL;
     g_autoptr(GnPageTable) pm = NULL;
+    g_autoptr(GString) ranges = g_string_new(NULL);
+    g_auto(GStrv) words = NULL;
     g_autofree uint64_t *pfns = g_new0(uint64_t, opt_pages);
     long base = completed_requests();
     size_t on_to, i;
@@ -115,20 +152,15 @@ static int cmd_buffer(void)
            ? "ok" : "not ok", opt_pages, opt_from);
 
     /* Contiguous runs of PFNs, one request each. */
-    for (i = 0; i < (size_t)opt_pages; i++) {
-        size_t j = i;
-
-        if (!pfns[i]) {
-            printf("Bail out! page %zu has no PFN\n", i);
-            return 1;
-        }
-        while (j + 1 < (size_t)opt_pages && pfns[j + 1] == pfns[j] + 1) {
-            j++;
-        }
-        printf("# range 0x%" PRIx64 " 0x%zx\n", pfns[i] * ps,
-               (j - i + 1) * ps);
-        runs++;
-        i = j;
+    runs = pfn_runs(pfns, opt_pages, ranges);
+    if (!runs) {
+        printf("Bail out! a page of the buffer has no PFN\n");
+        return 1;
+    }
+    words = g_strsplit(ranges->str + 1, " ", -1);
+    for (i = 0; words[i]; i++) {
+        g_strdelimit(words[i], ":", ' ');
+        printf("# range %s\n", words[i]);
     }
     printf("# ranges %zu\n", runs);
     fflush(stdout);
@@ -144,6 +176,48 @@ static int cmd_buffer(void)
     printf("%s 3 - the data is intact\n", intact ? "ok" : "not ok");
     printf("# guest-moved %zu\n", on_to);
     return on_to == (size_t)opt_pages && intact ? 0 : 1;
+}
+
+static int cmd_bench(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GnPageTable) pm = gn_pagemap_open(0, &err);
+    size_t ps = gn_page_size();
+
+    gn_numa_check("snc-mailbox-guest", opt_to);
+    if (!pm || completed_requests() < 0) {
+        printf("# no pagemap or no SNC driver\n");
+        return 1;
+    }
+    for (size_t bytes = ps; bytes <= (size_t)opt_max_bytes; bytes *= 4) {
+        size_t npages = bytes / ps;
+        g_autofree uint64_t *pfns = g_new0(uint64_t, npages);
+
+        for (int rep = 0; rep < opt_reps; rep++) {
+            g_autoptr(GString) line = g_string_new(NULL);
+            char *buf = gn_buffer_alloc_on(npages, opt_from);
+            long base = completed_requests();
+            size_t runs;
+
+            if (!buf || !gn_pagemap_pfns(pm, buf, npages, pfns, &err)) {
+                printf("# bench: no buffer of %zu bytes\n", bytes);
+                return 1;
+            }
+            runs = pfn_runs(pfns, npages, line);
+            if (!runs) {
+                printf("# bench: a page has no PFN\n");
+                return 1;
+            }
+            printf("# bench %zu %d%s\n", bytes, rep, line->str);
+            if (!wait_requests(base, runs)) {
+                return 1;
+            }
+            printf("# bench-done %zu %d %zu\n", bytes, rep,
+                   gn_pages_on_node(0, buf, npages, opt_to));
+            numa_free(buf, bytes);
+        }
+    }
+    return 0;
 }
 
 static int cmd_free_range(void)
@@ -196,12 +270,16 @@ int main(int argc, char **argv)
         { "to", 0, 0, G_OPTION_ARG_INT, &opt_to, "target node", "NODE" },
         { "requests", 0, 0, G_OPTION_ARG_INT, &opt_requests,
           "requests to wait for", "K" },
+        { "max-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_bytes,
+          "bench: the largest buffer", "B" },
+        { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps,
+          "bench: moves of each size", "N" },
         { "say", 0, 0, G_OPTION_ARG_STRING, &opt_say,
           "wait: print TEXT once ready to count", "TEXT" },
         { NULL }
     };
 
-    ctx = g_option_context_new("buffer|free-range|wait");
+    ctx = g_option_context_new("buffer|bench|free-range|wait");
     g_option_context_set_summary(ctx,
         "The guest half of the SNC mailbox test, e.g.:\n"
         "  snc-mailbox-guest buffer --pages 256 --from 0 --to 1");
@@ -217,6 +295,12 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(argv[1], "buffer")) {
         return cmd_buffer();
+    }
+    if (!strcmp(argv[1], "bench")) {
+        gn_arg_check_range("snc-mailbox-guest", "reps", opt_reps, 1, 1000);
+        gn_arg_check_range("snc-mailbox-guest", "max-bytes", opt_max_bytes,
+                           4096, 1L << 30);
+        return cmd_bench();
     }
     if (!strcmp(argv[1], "free-range")) {
         return cmd_free_range();
