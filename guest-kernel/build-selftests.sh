@@ -9,11 +9,12 @@
 #
 # Also builds static copies of the guest programs (the top-level meson
 # build with -Dstatic_tools=true: tools/page_migrate, the guest
-# benchmarks of tools/bench and the policy engine's scenario workload
-# tools/scenario/phase-shift) into build/guest-kernel/tools/, for the
+# benchmarks of tools/bench, the policy engine's scenario workload
+# tools/scenario/phase-shift and the SNC mailbox test's
+# tools/snc/snc-mailbox-guest) into build/guest-kernel/tools/, for the
 # payloads that use them (scripts/page-migrate-tools-payload.sh,
 # scripts/bench/migrate-calls.sh, scripts/bench/next-touch.sh,
-# scripts/policy-e2e.sh); they are
+# scripts/policy-e2e.sh, scripts/snc-mailbox-e2e.sh); they are
 # not selftests, so they stay out of selftests/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +46,7 @@ tools=$top/build/guest-kernel/tools
 "$top/scripts/build-tools.sh" --static
 mkdir -p "$tools"
 for t in page_migrate/{ph,v,vmig,victim,migstat} \
-         bench/{migrate-calls-bench,next-touch-bench} scenario/phase-shift; do
+         bench/{migrate-calls-bench,next-touch-bench} scenario/phase-shift \
+         snc/snc-mailbox-guest; do
     cp "$top/build/tools-static/tools/$t" "$tools/"
 done

@@ -6,10 +6,15 @@ the qtest and the guest programs use.  Its block comment and the table
 in docs/design/snc.md repeat the map for readers.  This prints TAP, one
 test per register: the offset, the name and the access type must agree
 in all three, and the ID and VERSION values of the table must be the
-header's.  make check runs it (scripts/check.sh).
+header's.  The guest kernel driver's copy of the header
+(drivers/misc/snc/snc_regs.h, created by a patch of guest-kernel/patches)
+must be exactly what scripts/gen-snc-kernel-regs.py makes of the header.
+make check runs it (scripts/check.sh).
 
-usage: check-snc-regs.py [HEADER DOC]
+usage: check-snc-regs.py [HEADER DOC [PATCH-DIR]]
 """
+import glob
+import importlib.util
 import os
 import re
 import sys
@@ -17,6 +22,7 @@ import sys
 top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 header = sys.argv[1] if len(sys.argv) > 2 else f"{top}/hw/mem/snc_regs.h"
 doc = sys.argv[2] if len(sys.argv) > 2 else f"{top}/docs/design/snc.md"
+patches = sys.argv[3] if len(sys.argv) > 3 else f"{top}/guest-kernel/patches"
 htext = open(header).read()
 dtext = open(doc).read()
 
@@ -82,6 +88,47 @@ checks.append(("reserved at %s" % span,
                [] if reserved is not None and span in htext and
                ("| %s |" % span) in dtext
                else ["the header or the doc table lacks %s" % span]))
+
+
+
+def kernel_copy(patch_dir, path):
+    """The text that a patch of @patch_dir creates at @path, or None."""
+    for patch in sorted(glob.glob(os.path.join(patch_dir, "*.patch"))):
+        lines = open(patch).read().split("\n")
+        for i, line in enumerate(lines):
+            if line != "+++ b/" + path:
+                continue
+            body = []
+            for hunk_line in lines[i + 2:]:
+                if not hunk_line.startswith("+"):
+                    break
+                body.append(hunk_line[1:])
+            return os.path.basename(patch), "\n".join(body) + "\n"
+    return None
+
+
+spec = importlib.util.spec_from_file_location(
+    "gen", os.path.join(top, "scripts", "gen-snc-kernel-regs.py"))
+gen = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gen)
+found = kernel_copy(patches, gen.KERNEL_PATH)
+if found is None:
+    problems = ["no patch in %s creates %s"
+                % (os.path.relpath(patches, top), gen.KERNEL_PATH)]
+else:
+    want = gen.generate(htext)
+    problems = []
+    if found[1] != want:
+        wl, fl = want.split("\n"), found[1].split("\n")
+        for n, (a, b) in enumerate(zip(wl + [""] * len(fl),
+                                       fl + [""] * len(wl)), 1):
+            if a != b:
+                problems.append("%s line %d is '%s', generated '%s'"
+                                % (found[0], n, b, a))
+                break
+        problems.append("regenerate it with scripts/gen-snc-kernel-regs.py")
+checks.append(("the kernel driver's %s is generated from the header"
+               % gen.KERNEL_PATH, problems))
 
 print("1..%d" % len(checks))
 failed = 0

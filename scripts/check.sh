@@ -112,6 +112,10 @@ suite guest-4-nodes run_guest_selftests 4
 suite page-migrate-tools run_page_migrate_tools
 suite snc-2-nodes run_snc_e2e 2
 suite snc-4-nodes run_snc_e2e 4
+# The SNC mailbox with the guest's driver: snc-guest-migrate of a guest
+# buffer, bad ranges, the serving switch, a flood of requests.
+suite snc-mailbox-2-nodes "$top/scripts/snc-mailbox-e2e.sh" 2
+suite snc-mailbox-4-nodes "$top/scripts/snc-mailbox-e2e.sh" 4
 # The policy engine on a live 4-node guest with the SNC: numa-policyd
 # against the phase-shift workload, dry run in guest-only mode, then
 # host-only (scripts/policy-e2e.sh).

@@ -16,10 +16,11 @@
  * The guest kernel driver takes a generated copy of this file, the way
  * QEMU imports Linux's headers into include/standard-headers with
  * scripts/update-linux-headers.sh, with the direction reversed: QEMU
- * owns the map.  The copy is this file with the include guard renamed
- * (HW_MEM_SNC_REGS_H to _MISC_SNC_REGS_H) and nothing else changed,
- * never edited by hand; regenerate it whenever this file changes, and
- * let the driver's build compare the two.
+ * owns the map.  scripts/gen-snc-kernel-regs.py makes the driver's
+ * copy: this file with the SPDX tag on the first line, the include
+ * guard renamed, BIT() for single bits and tabs for indentation, never
+ * edited by hand.  Regenerate it whenever this file changes;
+ * scripts/check-snc-regs.py fails while the two differ.
  *
  * BAR0, registers (4 KiB, little-endian; 64-bit registers may be read
  * as one 8-byte access or as two 4-byte halves, low half first):

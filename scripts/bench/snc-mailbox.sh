@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Benchmark the SNC mailbox against the guest's own calls: the same
+# guest buffer, 4 KiB to 64 MiB, moved from node 0 to node 1
+#   - by snc-guest-migrate requests from the host (one per contiguous
+#     guest-physical run of the buffer), timed on the host from sending
+#     the command to its reply: QMP, the interrupt, the driver's work
+#     item, migrate_phys_range() and the completion;
+#   - by migrate_ph_pages(2) and move_pages(2) in the guest
+#     (tools/bench/migrate-calls-bench), timed around the calls.
+# 2-node guest under TCG (emulated times: compare ratios), on the
+# non-debug kernel.  Writes docs/bench/snc-mailbox.csv (every move),
+# docs/bench/snc-mailbox-summary.csv (medians, throughput, the
+# mailbox's ratios) and docs/bench/snc-mailbox.png.
+#
+#   scripts/bench/snc-mailbox.sh     (REPS=n MAX_BYTES=b to change)
+#
+# Needs guest-kernel/build.sh (GUEST_KERNEL picks another image) and
+# guest-kernel/build-selftests.sh (the static guest programs).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/docs/bench
+work=$top/build/bench/snc-mailbox
+tools=$top/build/guest-kernel/tools
+reps=${REPS:-5} max=${MAX_BYTES:-67108864}
+rm -rf "$work"
+mkdir -p "$out" "$work"
+export GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage}
+
+cat >"$work/payload.sh" <<PAYLOAD
+#!/bin/sh
+./migrate-calls-bench --reps $reps --max-bytes $max \\
+    --method migrate_ph_pages --method move_pages >/tmp/bench.csv || exit 1
+sed 's/^/csv,/' /tmp/bench.csv
+./snc-mailbox-guest bench --reps $reps --max-bytes $max --from 0 --to 1
+PAYLOAD
+sock=$work/qmp.sock
+GUEST_QEMU_ARGS="-device snc,id=snc0 -qmp unix:$sock,server=on,wait=off" \
+GUEST_TIMEOUT=3000 "$top/scripts/guest-run.sh" 2 "$work/payload.sh" \
+    "$tools/migrate-calls-bench" "$tools/snc-mailbox-guest" \
+    >"$work/guest.log" 2>&1 &
+guest=$!
+
+# The host half: answer each "# bench" line of the guest with one
+# snc-guest-migrate per range, timed from the command to its reply.
+python3 - "$sock" "$work/guest.log" "$work/mailbox.csv" "$guest" <<'PY'
+import json, os, socket, sys, time
+
+sock_path, log_path, csv_path, guest = sys.argv[1:5]
+
+
+def alive():
+    try:
+        os.kill(int(guest), 0)
+        return True
+    except OSError:
+        return False
+
+
+for _ in range(600):
+    if os.path.exists(sock_path):
+        break
+    time.sleep(0.5)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock_path)
+f = s.makefile("rw")
+f.readline()
+
+
+def qmp(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+
+
+qmp("qmp_capabilities")
+qmp("snc-configure", **{"host-mode": "guest-only"})
+out = open(csv_path, "w")
+out.write("method,bytes,pages,rep,ns,moved,requests\n")
+log = open(log_path)
+while True:
+    line = log.readline()
+    if not line:
+        if not alive():
+            break
+        time.sleep(0.05)
+        continue
+    w = line.split()
+    if len(w) < 4 or w[:2] != ["#", "bench"]:
+        continue
+    nbytes, rep, ns, moved = int(w[2]), int(w[3]), 0, 0
+    for run in w[4:]:
+        addr, size = (int(x, 16) for x in run.split(":"))
+        t0 = time.perf_counter_ns()
+        r = qmp("snc-guest-migrate", addr=addr, size=size, node=1,
+                **{"timeout-ms": 600000})
+        ns += time.perf_counter_ns() - t0
+        if "error" in r or r["return"]["status"] != 0:
+            sys.exit("snc-mailbox: %s" % r)
+        moved += r["return"]["moved"]
+    out.write("snc_mailbox,%d,%d,%d,%d,%d,%d\n"
+              % (nbytes, nbytes // 4096, rep, ns, moved, len(w) - 4))
+    out.flush()
+PY
+wait "$guest"
+
+csv=$out/snc-mailbox.csv
+{
+    echo "method,bytes,pages,rep,ns,moved"
+    sed -n 's/^csv,//p' "$work/guest.log" | grep -v '^method'
+    tail -n +2 "$work/mailbox.csv" | cut -d, -f1-6
+} >"$csv"
+summary=$out/snc-mailbox-summary.csv
+python3 - "$csv" >"$summary" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+med = {}
+for r in rows:
+    med.setdefault((r["method"], int(r["bytes"])), []).append(int(r["ns"]))
+med = {k: statistics.median(v) for k, v in med.items()}
+sizes = sorted({b for _, b in med})
+methods = ["snc_mailbox", "migrate_ph_pages", "move_pages"]
+print("method,bytes,pages,median_ns,mb_per_s,mailbox_vs_ph,mailbox_vs_move_pages")
+for m in methods:
+    for b in sizes:
+        if (m, b) not in med:
+            continue
+        ns = med[m, b]
+        mb = med.get(("snc_mailbox", b))
+        vs_ph = med["migrate_ph_pages", b] / mb if mb else 0
+        vs_mp = med["move_pages", b] / mb if mb else 0
+        print(f"{m},{b},{b // 4096},{ns:.0f},{b / 1048576 / (ns / 1e9):.1f},"
+              f"{vs_ph:.2f},{vs_mp:.2f}" if m == "snc_mailbox" else
+              f"{m},{b},{b // 4096},{ns:.0f},{b / 1048576 / (ns / 1e9):.1f},,")
+one = 4096
+if all((m, one) in med for m in methods):
+    print(f"# one page: mailbox {med['snc_mailbox', one] / 1e3:.0f} us, "
+          f"migrate_ph_pages {med['migrate_ph_pages', one] / 1e3:.0f} us "
+          f"({med['snc_mailbox', one] / med['migrate_ph_pages', one]:.2f}x), "
+          f"move_pages {med['move_pages', one] / 1e3:.0f} us "
+          f"({med['snc_mailbox', one] / med['move_pages', one]:.2f}x)")
+PY
+column -t -s, "$summary" | grep -v '^#'
+grep '^#' "$summary" || true
+
+gnuplot <<GP
+set terminal pngcairo size 1000,560 noenhanced
+set output "$out/snc-mailbox.png"
+set title "Moving a guest buffer node 0 -> 1, 2-node guest under TCG (emulated times)"
+set datafile separator ","
+set logscale x 2
+set xlabel "buffer size (KiB)"
+set ylabel "median throughput (MB/s)"
+set key top left
+set grid
+plot "< grep ^snc_mailbox, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate (host QMP to completion)", \\
+     "< grep ^migrate_ph_pages, $summary" using (\$2/1024):5 with linespoints title "migrate_ph_pages (guest)", \\
+     "< grep ^move_pages, $summary" using (\$2/1024):5 with linespoints title "move_pages (guest)"
+GP
+echo "wrote $csv, $summary and $out/snc-mailbox.png"

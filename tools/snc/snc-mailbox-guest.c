@@ -1,0 +1,318 @@
+/*
+ * snc-mailbox-guest: the guest half of the SNC mailbox's end-to-end
+ * test (scripts/snc-mailbox-e2e.sh).
+ *
+ *   snc-mailbox-guest buffer [--pages N] [--from NODE] [--to NODE]
+ *       Fill a buffer on node FROM, print its guest-physical pages as
+ *       contiguous ranges ("# range ADDR SIZE", then "# ranges K"), wait
+ *       until the SNC driver has completed K more requests (the host's
+ *       snc-guest-migrate of those ranges to node TO), then check with
+ *       move_pages(2) status that every page is on node TO and that the
+ *       data is intact.  Prints TAP and "# guest-moved M" (pages now on
+ *       TO).
+ *   snc-mailbox-guest free-range [--pages N] [--to NODE]
+ *       Print "# free-range ADDR SIZE": N free pages in a row
+ *       (/proc/kpageflags BUDDY), from the top of RAM down.
+ *   snc-mailbox-guest bench [--max-bytes B] [--reps N] [--from NODE]
+ *                           [--to NODE]
+ *       For each size from 4 KiB to B (default 64 MiB), by factors of
+ *       4, N times (default 5): fill a buffer of that size on FROM,
+ *       print "# bench BYTES REP ADDR:SIZE..." (its ranges), wait until
+ *       the host moved them (scripts/bench/snc-mailbox.sh sends one
+ *       snc-guest-migrate per range and times it), then print
+ *       "# bench-done BYTES REP PAGES-ON-TO".
+ *   snc-mailbox-guest wait [--requests K] [--say TEXT]
+ *       Wait until the driver has completed K more requests; print TEXT
+ *       first, once the count to wait from is known.
+ *
+ * Exit code: 0 if every check passed, 1 if one failed, 2 on a usage
+ * error.
+ *
+ * Copyright (c) 2026 NUMA migrator developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#define _GNU_SOURCE
+#include <glob.h>
+#include <inttypes.h>
+#include <linux/kernel-page-flags.h>
+#include <numa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "guest-numa.h"
+
+#define WAIT_SECONDS    300
+
+static int opt_pages = 256, opt_from, opt_to = 1, opt_requests = 1;
+static char *opt_say;
+static gint64 opt_max_bytes = 64 << 20;
+static int opt_reps = 5;
+
+/* Requests the driver completed: requests_served + requests_failed. */
+static long completed_requests(void)
+{
+    const char *names[] = { "requests_served", "requests_failed" };
+    long total = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *pattern =
+            g_strdup_printf("/sys/bus/pci/drivers/snc/*/%s", names[i]);
+        g_autofree char *text = NULL;
+        glob_t g;
+
+        if (glob(pattern, 0, NULL, &g) || g.gl_pathc != 1) {
+            globfree(&g);
+            return -1;
+        }
+        if (!g_file_get_contents(g.gl_pathv[0], &text, NULL, NULL)) {
+            globfree(&g);
+            return -1;
+        }
+        total += strtol(text, NULL, 10);
+        globfree(&g);
+    }
+    return total;
+}
+
+/* Wait until @n more requests than @base have completed. */
+static bool wait_requests(long base, long n)
+{
+    for (int i = 0; i < WAIT_SECONDS * 10; i++) {
+        long now = completed_requests();
+
+        if (now < 0) {
+            printf("# no SNC driver in sysfs\n");
+            return false;
+        }
+        if (now >= base + n) {
+            return true;
+        }
+        usleep(100000);
+    }
+    printf("# timed out waiting for %ld requests\n", n);
+    return false;
+}
+
+/*
+ * The contiguous runs of @n PFNs as "ADDR:SIZE" words into @out; returns
+ * how many, or 0 if a page has no PFN.
+ */
+static size_t pfn_runs(const uint64_t *pfns, size_t n, GString *out)
+{
+    size_t ps = gn_page_size(), runs = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+
+        if (!pfns[i]) {
+            return 0;
+        }
+        while (j + 1 < n && pfns[j + 1] == pfns[j] + 1) {
+            j++;
+        }
+        g_string_append_printf(out, " 0x%" PRIx64 ":0x%zx", pfns[i] * ps,
+                               (j - i + 1) * ps);
+        runs++;
+        i = j;
+    }
+    return runs;
+}
+
+static int cmd_buffer(void)
+{
+    size_t runs;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GnPageTable) pm = NULL;
+    g_autoptr(GString) ranges = g_string_new(NULL);
+    g_auto(GStrv) words = NULL;
+    g_autofree uint64_t *pfns = g_new0(uint64_t, opt_pages);
+    long base = completed_requests();
+    size_t on_to, i;
+    char *buf;
+    bool intact;
+
+    gn_numa_check("snc-mailbox-guest", opt_to);
+    if (base < 0) {
+        printf("Bail out! no SNC driver in sysfs\n");
+        return 1;
+    }
+    buf = gn_buffer_alloc_on(opt_pages, opt_from);
+    pm = gn_pagemap_open(0, &err);
+    if (!buf || !pm || !gn_pagemap_pfns(pm, buf, opt_pages, pfns, &err)) {
+        printf("Bail out! buffer or pagemap: %s\n",
+               err ? err->message : "no memory");
+        return 1;
+    }
+    printf("1..3\n");
+    printf("%s 1 - %d pages on node %d before the requests\n",
+           gn_pages_on_node(0, buf, opt_pages, opt_from) == (size_t)opt_pages
+           ? "ok" : "not ok", opt_pages, opt_from);
+
+    /* Contiguous runs of PFNs, one request each. */
+    runs = pfn_runs(pfns, opt_pages, ranges);
+    if (!runs) {
+        printf("Bail out! a page of the buffer has no PFN\n");
+        return 1;
+    }
+    words = g_strsplit(ranges->str + 1, " ", -1);
+    for (i = 0; words[i]; i++) {
+        g_strdelimit(words[i], ":", ' ');
+        printf("# range %s\n", words[i]);
+    }
+    printf("# ranges %zu\n", runs);
+    fflush(stdout);
+
+    if (!wait_requests(base, runs)) {
+        return 1;
+    }
+    on_to = gn_pages_on_node(0, buf, opt_pages, opt_to);
+    intact = gn_buffer_intact(buf, opt_pages);
+    printf("%s 2 - every page is on node %d (%zu of %d)\n",
+           on_to == (size_t)opt_pages ? "ok" : "not ok", opt_to, on_to,
+           opt_pages);
+    printf("%s 3 - the data is intact\n", intact ? "ok" : "not ok");
+    printf("# guest-moved %zu\n", on_to);
+    return on_to == (size_t)opt_pages && intact ? 0 : 1;
+}
+
+static int cmd_bench(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GnPageTable) pm = gn_pagemap_open(0, &err);
+    size_t ps = gn_page_size();
+
+    gn_numa_check("snc-mailbox-guest", opt_to);
+    if (!pm || completed_requests() < 0) {
+        printf("# no pagemap or no SNC driver\n");
+        return 1;
+    }
+    for (size_t bytes = ps; bytes <= (size_t)opt_max_bytes; bytes *= 4) {
+        size_t npages = bytes / ps;
+        g_autofree uint64_t *pfns = g_new0(uint64_t, npages);
+
+        for (int rep = 0; rep < opt_reps; rep++) {
+            g_autoptr(GString) line = g_string_new(NULL);
+            char *buf = gn_buffer_alloc_on(npages, opt_from);
+            long base = completed_requests();
+            size_t runs;
+
+            if (!buf || !gn_pagemap_pfns(pm, buf, npages, pfns, &err)) {
+                printf("# bench: no buffer of %zu bytes\n", bytes);
+                return 1;
+            }
+            runs = pfn_runs(pfns, npages, line);
+            if (!runs) {
+                printf("# bench: a page has no PFN\n");
+                return 1;
+            }
+            printf("# bench %zu %d%s\n", bytes, rep, line->str);
+            if (!wait_requests(base, runs)) {
+                return 1;
+            }
+            printf("# bench-done %zu %d %zu\n", bytes, rep,
+                   gn_pages_on_node(0, buf, npages, opt_to));
+            numa_free(buf, bytes);
+        }
+    }
+    return 0;
+}
+
+static int cmd_free_range(void)
+{
+    size_t ps = gn_page_size();
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GnPageTable) kpf = gn_kpageflags_open(&err);
+    uint64_t chunk[4096], run_start = 0, run = 0;
+
+    if (!kpf) {
+        printf("# kpageflags: %s\n", err->message);
+        return 1;
+    }
+    /* From the top of RAM down: the high pages are the free ones. */
+    for (uint64_t pfn = (uint64_t)sysconf(_SC_PHYS_PAGES); pfn >= 4096;
+         pfn -= 4096) {
+        uint64_t first = pfn - 4096;
+
+        if (!gn_page_table_read(kpf, first, 4096, chunk, NULL)) {
+            continue;
+        }
+        for (int k = 4095; k >= 0; k--) {
+            uint64_t p = first + k;
+            bool free_page = chunk[k] & (1ULL << KPF_BUDDY);
+
+            if (free_page) {
+                run_start = p;
+                run++;
+            } else {
+                run = 0;
+            }
+            if (run == (uint64_t)opt_pages) {
+                printf("# free-range 0x%" PRIx64 " 0x%zx\n",
+                       run_start * ps, opt_pages * ps);
+                return 0;
+            }
+        }
+    }
+    printf("# no %d free pages in a row\n", opt_pages);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autoptr(GError) err = NULL;
+    GOptionEntry entries[] = {
+        { "pages", 0, 0, G_OPTION_ARG_INT, &opt_pages, "pages", "N" },
+        { "from", 0, 0, G_OPTION_ARG_INT, &opt_from, "first node", "NODE" },
+        { "to", 0, 0, G_OPTION_ARG_INT, &opt_to, "target node", "NODE" },
+        { "requests", 0, 0, G_OPTION_ARG_INT, &opt_requests,
+          "requests to wait for", "K" },
+        { "max-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_bytes,
+          "bench: the largest buffer", "B" },
+        { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps,
+          "bench: moves of each size", "N" },
+        { "say", 0, 0, G_OPTION_ARG_STRING, &opt_say,
+          "wait: print TEXT once ready to count", "TEXT" },
+        { NULL }
+    };
+
+    ctx = g_option_context_new("buffer|bench|free-range|wait");
+    g_option_context_set_summary(ctx,
+        "The guest half of the SNC mailbox test, e.g.:\n"
+        "  snc-mailbox-guest buffer --pages 256 --from 0 --to 1");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc != 2) {
+        fprintf(stderr, "snc-mailbox-guest: %s\n",
+                err ? err->message : "one command expected");
+        return 2;
+    }
+    gn_arg_check_range("snc-mailbox-guest", "pages", opt_pages, 1, 65536);
+    gn_arg_check_range("snc-mailbox-guest", "requests", opt_requests, 1,
+                       100000);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!strcmp(argv[1], "buffer")) {
+        return cmd_buffer();
+    }
+    if (!strcmp(argv[1], "bench")) {
+        gn_arg_check_range("snc-mailbox-guest", "reps", opt_reps, 1, 1000);
+        gn_arg_check_range("snc-mailbox-guest", "max-bytes", opt_max_bytes,
+                           4096, 1L << 30);
+        return cmd_bench();
+    }
+    if (!strcmp(argv[1], "free-range")) {
+        return cmd_free_range();
+    }
+    if (!strcmp(argv[1], "wait")) {
+        long base = completed_requests();
+
+        if (opt_say) {
+            printf("%s\n", opt_say);
+        }
+        return base >= 0 && wait_requests(base, opt_requests) ? 0 : 1;
+    }
+    fprintf(stderr, "snc-mailbox-guest: unknown command '%s'\n", argv[1]);
+    return 2;
+}
