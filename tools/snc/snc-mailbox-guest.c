@@ -21,6 +21,10 @@
  *       the host moved them (scripts/bench/snc-mailbox.sh sends one
  *       snc-guest-migrate per range and times it), then print
  *       "# bench-done BYTES REP PAGES-ON-TO".
+ *   snc-mailbox-guest snapshot
+ *       Read two periods from /dev/snc0 (poll, then read): the header
+ *       of <linux/snc.h> must be whole and the second period must be
+ *       the next one.  Counting must be running.
  *   snc-mailbox-guest wait [--requests K] [--say TEXT]
  *       Wait until the driver has completed K more requests; print TEXT
  *       first, once the count to wait from is known.
@@ -34,7 +38,10 @@
  */
 
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <glob.h>
+#include <poll.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <linux/kernel-page-flags.h>
 #include <numa.h>
@@ -96,13 +103,24 @@ static bool wait_requests(long base, long n)
     return false;
 }
 
+static int pfn_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 /*
  * The contiguous runs of @n PFNs as "ADDR:SIZE" words into @out; returns
- * how many, or 0 if a page has no PFN.
+ * how many, or 0 if a page has no PFN.  The PFNs are sorted first: the
+ * page allocator often hands out a buffer's pages in descending order,
+ * and a request names physical pages, not the buffer's order.
  */
-static size_t pfn_runs(const uint64_t *pfns, size_t n, GString *out)
+static size_t pfn_runs(uint64_t *pfns, size_t n, GString *out)
 {
     size_t ps = gn_page_size(), runs = 0;
+
+    qsort(pfns, n, sizeof(*pfns), pfn_cmp);
 
     for (size_t i = 0; i < n; i++) {
         size_t j = i;
@@ -220,6 +238,72 @@ static int cmd_bench(void)
     return 0;
 }
 
+/* <linux/snc.h>'s header, for guests built against older headers. */
+struct snc_snapshot_header {
+    uint32_t magic, version;
+    uint64_t size, seq, period_ns, zone_base;
+    uint32_t nr_zones, nr_nodes, zone_shift, reserved;
+};
+#define SNC_SNAPSHOT_MAGIC 0x50534e53
+
+/* One period from @fd, waited for with poll(); its header into @h. */
+static bool read_period(int fd, char *buf, size_t size,
+                        struct snc_snapshot_header *h)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    ssize_t n;
+
+    if (poll(&pfd, 1, 10000) != 1 || !(pfd.revents & POLLIN)) {
+        printf("# /dev/snc0: no period ended within 10 s\n");
+        return false;
+    }
+    n = read(fd, buf, size);
+    if (n != (ssize_t)size) {
+        printf("# /dev/snc0: read %zd of %zu bytes\n", n, size);
+        return false;
+    }
+    memcpy(h, buf, sizeof(*h));
+    return true;
+}
+
+static int cmd_snapshot(void)
+{
+    struct snc_snapshot_header a, b;
+    g_autofree char *text = NULL;
+    g_autofree char *buf = NULL;
+    glob_t g;
+    size_t size;
+    bool ok;
+    int fd;
+
+    if (glob("/sys/bus/pci/drivers/snc/*/snapshot_size", 0, NULL, &g) ||
+        !g_file_get_contents(g.gl_pathv[0], &text, NULL, NULL)) {
+        printf("not ok 1 - /dev/snc0: no snapshot_size in sysfs\n");
+        return 1;
+    }
+    globfree(&g);
+    size = strtoul(text, NULL, 10);
+    buf = g_malloc(size);
+    fd = open("/dev/snc0", O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        printf("not ok 1 - /dev/snc0: %s\n", g_strerror(errno));
+        return 1;
+    }
+    ok = read(fd, buf, sizeof(a)) < 0 && errno == EINVAL;
+    ok = read_period(fd, buf, size, &a) && ok;
+    ok = ok && read_period(fd, buf, size, &b);
+    close(fd);
+    ok = ok && a.magic == SNC_SNAPSHOT_MAGIC && a.version == 1 &&
+         a.size == size && a.nr_zones && a.nr_nodes &&
+         size == sizeof(a) + (size_t)a.nr_zones * a.nr_nodes * 8 +
+                 a.nr_zones &&
+         b.seq > a.seq && b.period_ns > 0;
+    printf("%s 1 - /dev/snc0: periods %" PRIu64 " and %" PRIu64
+           ", %u zones x %u nodes, %zu bytes\n", ok ? "ok" : "not ok",
+           a.seq, b.seq, a.nr_zones, a.nr_nodes, size);
+    return ok ? 0 : 1;
+}
+
 static int cmd_free_range(void)
 {
     size_t ps = gn_page_size();
@@ -279,7 +363,7 @@ int main(int argc, char **argv)
         { NULL }
     };
 
-    ctx = g_option_context_new("buffer|bench|free-range|wait");
+    ctx = g_option_context_new("buffer|bench|free-range|snapshot|wait");
     g_option_context_set_summary(ctx,
         "The guest half of the SNC mailbox test, e.g.:\n"
         "  snc-mailbox-guest buffer --pages 256 --from 0 --to 1");
@@ -301,6 +385,9 @@ int main(int argc, char **argv)
         gn_arg_check_range("snc-mailbox-guest", "max-bytes", opt_max_bytes,
                            4096, 1L << 30);
         return cmd_bench();
+    }
+    if (!strcmp(argv[1], "snapshot")) {
+        return cmd_snapshot();
     }
     if (!strcmp(argv[1], "free-range")) {
         return cmd_free_range();
