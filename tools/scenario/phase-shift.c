@@ -187,8 +187,16 @@ static double fraction_on_node(const Worker *w, int node)
     g_autofree int *status = g_new(int, n);
     size_t on = 0;
 
+    /*
+     * One page in each of n equal strides, at an offset that walks
+     * through the stride: a fixed offset would alias with the
+     * interleaving (every 8th page of data interleaved over 4 nodes is
+     * on one node).
+     */
     for (size_t i = 0; i < n; i++) {
-        pages[i] = w->region + (i * w->npages / n) * gn_page_size();
+        size_t stride = w->npages / n;
+
+        pages[i] = w->region + (i * stride + i % stride) * gn_page_size();
     }
     if (numa_move_pages(0, n, pages, NULL, status, 0) < 0) {
         return 0;
