@@ -6,12 +6,18 @@
  * kernel's MADV_MIGRATE_NEXT_TOUCH.
  *
  * Buffers are populated on node 0 by the main thread (running on node 0)
- * and moved to node 1 by a worker thread running on node 1, with:
+ * and moved to node 1 by a worker thread running on node 1 (with
+ * --one-thread: by the main thread itself, which moves to node 1 after
+ * marking; the move of the thread is not timed), with:
  *
  *   nexttouch   madvise(MADV_MIGRATE_NEXT_TOUCH) by the main thread, then
  *               the worker reads one byte of every page (both timed)
- *   move_pages  one move_pages(2) call over every page, by the worker
- *   mbind       mbind(MPOL_BIND, {1}, MPOL_MF_MOVE), by the worker
+ *   nexttouch1  the same with vm.next_touch_batch_pages set to 1: each
+ *               fault moves the touched page only (skipped, with its
+ *               rows, on a kernel without the sysctl)
+ *   nexttouch64 the same with a window of 64 pages
+ *   nexttouch_thp  the same on a 2 MiB aligned MADV_HUGEPAGE buffer, for
+ *               buffers of 2 MiB and more (THP "madvise" or "always")
  *   usernt      userspace next-touch: mprotect(PROT_NONE) by the main
  *               thread, then the worker reads every page; its SIGSEGV
  *               handler move_pages() the page and mprotect()s it back
@@ -24,13 +30,15 @@
  *   cost,METHOD,PAGES,0,NS,0,1              (one operation, for the fits)
  *   fit,METHOD,0,0,BASE_NS,NS_PER_PAGE,0    (least squares over the costs)
  *
- *   next-touch-bench [MAX_MIB]   (largest buffer, 1 to 4096, default 256)
+ *   next-touch-bench [--one-thread] [MAX_MIB]
+ *                                (largest buffer, 1 to 4096, default 256)
  *
  * Exit code: 0, 1 if an operation failed, 2 on a usage error or without
  * two nodes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <numa.h>
 #include <numaif.h>
 #include <pthread.h>
@@ -49,7 +57,13 @@
 #define MADV_MIGRATE_NEXT_TOUCH 80
 #endif
 
+#define THP_SIZE (2UL << 20)
+#define BATCH_SYSCTL "/proc/sys/vm/next_touch_batch_pages"
+
 static long psz;
+static bool one_thread;
+/* vm.next_touch_batch_pages as found at start, 0 without the sysctl. */
+static long batch_pages;
 
 static double now_ns(void)
 {
@@ -72,18 +86,64 @@ static void run_on_node(int node)
 	}
 }
 
-static char *map_on_node0(size_t len)
+static long read_batch_pages(void)
 {
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	FILE *f = fopen(BATCH_SYSCTL, "r");
+	long v = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static void set_batch_pages(long v)
+{
+	FILE *f = fopen(BATCH_SYSCTL, "w");
+
+	if (!f || fprintf(f, "%ld\n", v) < 0 || fclose(f))
+		die("write " BATCH_SYSCTL);
+}
+
+/* The mappings of map_on_node0(), to unmap what was really mapped. */
+static size_t map_len;
+static char *map_base;
+
+static void unmap_buf(void)
+{
+	munmap(map_base, map_len);
+}
+
+/*
+ * A private anonymous buffer of @len bytes, populated by the main thread on
+ * node 0; with @thp 2 MiB aligned and advised MADV_HUGEPAGE.
+ */
+static char *map_on_node0_thp(size_t len, bool thp)
+{
+	size_t extra = thp ? THP_SIZE : 0, i;
+	char *p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	size_t i;
 
 	if (p == MAP_FAILED)
 		die("mmap");
+	map_base = p;
+	map_len = len + extra;
+	if (thp) {
+		p = (char *)(((uintptr_t)p + THP_SIZE - 1) & ~(THP_SIZE - 1));
+		if (madvise(p, len, MADV_HUGEPAGE))
+			die("madvise(MADV_HUGEPAGE)");
+	}
 	/* The main thread runs on node 0: first touch puts pages there. */
 	for (i = 0; i < len; i += psz)
 		p[i] = (char)(i / psz);
 	return p;
+}
+
+static char *map_on_node0(size_t len)
+{
+	return map_on_node0_thp(len, false);
 }
 
 static double moved_fraction(char *buf, size_t npages)
@@ -96,9 +156,17 @@ static double moved_fraction(char *buf, size_t npages)
 }
 
 /* The work a worker thread on node 1 does, timed there. */
-enum method { NEXTTOUCH, MOVE_PAGES, MBIND, USERNT, MEMCPY, NMETHODS };
+enum method {
+	NEXTTOUCH, MOVE_PAGES, MBIND, USERNT, MEMCPY, NEXTTOUCH1,
+	NEXTTOUCH64, NEXTTOUCH_THP, NMETHODS
+};
 static const char *const names[] = {
-	"nexttouch", "move_pages", "mbind", "usernt", "memcpy",
+	"nexttouch", "move_pages", "mbind", "usernt", "memcpy", "nexttouch1",
+	"nexttouch64", "nexttouch_thp",
+};
+/* The window of each method, 0 for the kernel's setting. */
+static const long window[NMETHODS] = {
+	[NEXTTOUCH1] = 1, [NEXTTOUCH64] = 64,
 };
 
 struct job {
@@ -122,50 +190,76 @@ static void usernt_handler(int sig, siginfo_t *si, void *uc)
 	mprotect(page, psz, PROT_READ | PROT_WRITE);
 }
 
-static void *worker(void *arg)
+/* The timed part of @j, run on node 1; sets j->ns. */
+static void do_job(struct job *j)
 {
-	struct job *j = arg;
 	unsigned long mask = 2;
 	volatile char sink;
 	double t0;
 	size_t i;
+
+	t0 = now_ns();
+	switch (j->m) {
+	case NEXTTOUCH:
+	case NEXTTOUCH1:
+	case NEXTTOUCH64:
+	case NEXTTOUCH_THP:
+	case USERNT:
+		for (i = 0; i < j->npages; i++)
+			sink = j->buf[i * psz];
+		break;
+	case MOVE_PAGES:
+		if (move_pages(0, j->npages, j->pages, j->nodes,
+			       j->status, MPOL_MF_MOVE) < 0)
+			die("move_pages");
+		break;
+	case MBIND:
+		if (mbind(j->buf, j->npages * psz, MPOL_BIND, &mask,
+			  sizeof(mask) * 8, MPOL_MF_MOVE))
+			die("mbind");
+		break;
+	case MEMCPY:
+		memcpy(j->dst, j->buf, j->npages * psz);
+		break;
+	default:
+		break;
+	}
+	j->ns = now_ns() - t0;
+	(void)sink;
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
 
 	run_on_node(1);
 	for (;;) {
 		pthread_barrier_wait(j->go);
 		if (!j->buf)
 			return NULL;
-		t0 = now_ns();
-		switch (j->m) {
-		case NEXTTOUCH:
-		case USERNT:
-			for (i = 0; i < j->npages; i++)
-				sink = j->buf[i * psz];
-			break;
-		case MOVE_PAGES:
-			if (move_pages(0, j->npages, j->pages, j->nodes,
-				       j->status, MPOL_MF_MOVE) < 0)
-				die("move_pages");
-			break;
-		case MBIND:
-			if (mbind(j->buf, j->npages * psz, MPOL_BIND, &mask,
-				  sizeof(mask) * 8, MPOL_MF_MOVE))
-				die("mbind");
-			break;
-		case MEMCPY:
-			memcpy(j->dst, j->buf, j->npages * psz);
-			break;
-		default:
-			break;
-		}
-		j->ns = now_ns() - t0;
-		(void)sink;
+		do_job(j);
 		pthread_barrier_wait(j->go);
 	}
 }
 
 static struct job job;
 static pthread_barrier_t go;
+
+/*
+ * Run the timed part of the job: by the worker on node 1, or with
+ * --one-thread by the calling thread, moved to node 1 for it and back.
+ */
+static void run_job(void)
+{
+	if (one_thread) {
+		run_on_node(1);
+		do_job(&job);
+		run_on_node(0);
+		return;
+	}
+	pthread_barrier_wait(&go);	/* start */
+	pthread_barrier_wait(&go);	/* done */
+}
 
 /* Move a fresh node-0 buffer of @npages with @m; return ns, set moved. */
 static double run_once(enum method m, size_t npages, double *moved)
@@ -176,7 +270,7 @@ static double run_once(enum method m, size_t npages, double *moved)
 
 	job.m = m;
 	job.npages = npages;
-	job.buf = map_on_node0(len);
+	job.buf = map_on_node0_thp(len, m == NEXTTOUCH_THP);
 	if (m == MOVE_PAGES) {
 		job.pages = malloc(npages * sizeof(void *));
 		job.nodes = malloc(npages * sizeof(int));
@@ -197,7 +291,9 @@ static double run_once(enum method m, size_t npages, double *moved)
 		memset(dst, 0, len);
 		job.dst = dst;
 	}
-	if (m == NEXTTOUCH) {
+	if (window[m])
+		set_batch_pages(window[m]);
+	if (m == NEXTTOUCH || window[m] || m == NEXTTOUCH_THP) {
 		t0 = now_ns();
 		if (madvise(job.buf, len, MADV_MIGRATE_NEXT_TOUCH))
 			die("madvise(MADV_MIGRATE_NEXT_TOUCH)");
@@ -209,11 +305,12 @@ static double run_once(enum method m, size_t npages, double *moved)
 			die("mprotect");
 		mark = now_ns() - t0;
 	}
-	pthread_barrier_wait(&go);	/* start */
-	pthread_barrier_wait(&go);	/* done */
+	run_job();
+	if (window[m])
+		set_batch_pages(batch_pages);
 	/* memcpy moves nothing: its "moved" is the destination's. */
 	*moved = moved_fraction(m == MEMCPY ? dst : job.buf, npages);
-	munmap(job.buf, len);
+	unmap_buf();
 	if (dst)
 		munmap(dst, len);
 	if (m == MOVE_PAGES) {
@@ -274,7 +371,8 @@ static double time_marking(size_t npages, bool advice)
 		     mprotect(b, len, PROT_NONE))
 		die(advice ? "madvise" : "mprotect");
 	t = now_ns() - t0;
-	munmap(b, len);
+	unmap_buf();
+	(void)len;
 	return t;
 }
 
@@ -298,9 +396,8 @@ static double op_touch(size_t npages)
 	job.buf = map_on_node0(len);
 	if (madvise(job.buf, len, MADV_MIGRATE_NEXT_TOUCH))
 		die("madvise");
-	pthread_barrier_wait(&go);
-	pthread_barrier_wait(&go);
-	munmap(job.buf, len);
+	run_job();
+	unmap_buf();
 	return job.ns;
 }
 
@@ -331,19 +428,38 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int c, i, m, reps;
 
-	if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
-		fprintf(argc == 2 ? stdout : stderr,
-			"usage: next-touch-bench [MAX_MIB]\n"
+	static const struct option opts[] = {
+		{ "one-thread", no_argument, NULL, '1' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "1h", opts, NULL)) != -1) {
+		if (opt == '1') {
+			one_thread = true;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+			"usage: next-touch-bench [--one-thread] [MAX_MIB]\n"
 			"Time next-touch, move_pages, mbind, a userspace "
 			"next-touch and memcpy\n"
 			"moving node-0 buffers of 4 KiB to MAX_MIB MiB "
 			"(default 256) to node 1; CSV.\n"
-			"example: next-touch-bench 64 >nt.csv\n");
-		return argc == 2 ? 0 : 2;
+			"A worker thread on node 1 moves them; with "
+			"--one-thread, the thread that\n"
+			"populated and marked them, moved to node 1.\n"
+			"example: next-touch-bench --one-thread 64 >nt.csv\n");
+		return opt == 'h' ? 0 : 2;
 	}
-	max_mib = argc == 2 ?
-		(size_t)gn_arg_long("next-touch-bench", "MAX_MIB", argv[1],
-				    1, 4096) : 256;
+	if (argc - optind > 1) {
+		fprintf(stderr, "next-touch-bench: too many arguments\n");
+		return 2;
+	}
+	max_mib = optind < argc ?
+		(size_t)gn_arg_long("next-touch-bench", "MAX_MIB",
+				    argv[optind], 1, 4096) : 256;
+	batch_pages = read_batch_pages();
 	psz = (long)gn_page_size();
 	if (numa_available() < 0 || !gn_node_has_memory(0) ||
 	    !gn_node_has_memory(1)) {
@@ -377,6 +493,10 @@ int main(int argc, char **argv)
 		reps = bytes <= (1 << 20) ? 5 : bytes <= (16 << 20) ? 3 : 1;
 		for (m = 0; m < NMETHODS; m++) {
 			double t[8], mv = 1;
+
+			if ((window[m] && !batch_pages) ||
+			    (m == NEXTTOUCH_THP && bytes < THP_SIZE))
+				continue;
 
 			for (i = 0; i < reps; i++) {
 				t[i] = run_once(m, npages, &moved);
