@@ -15,7 +15,7 @@
 # and next-touch-1t.png (gnuplot) and next-touch-summary.txt (fits and
 # ratios against the goals, for both setups).
 #
-#   scripts/bench/next-touch.sh            (MAX_MIB=64 by default)
+#   scripts/bench/next-touch.sh            (MAX_MIB=16 by default)
 #
 # Runs the kernel users run, build/guest-kernel/bzImage from
 # guest-kernel/build.sh (GUEST_KERNEL selects another one); builds the
@@ -24,7 +24,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-max_mib=${MAX_MIB:-64}
+max_mib=${MAX_MIB:-16}
 export GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage}
 work=$top/build/bench/next-touch
 docs=$top/docs/bench
@@ -78,8 +78,10 @@ for setup in "" -1t; do
     fi
     python3 - "$csv" <<'PY'
 import csv, sys
-fit, t, mb = {}, {}, {}
+fit, t, mb, cost = {}, {}, {}, {}
 for r in csv.DictReader(open(sys.argv[1])):
+    if r["kind"] == "cost":
+        cost[(r["method"], int(r["pages"]))] = float(r["ns"])
     if r["kind"] == "fit":
         fit[r["method"]] = (float(r["ns"]), float(r["mbps"]))
     elif r["kind"] == "tput":
@@ -93,6 +95,10 @@ for m, (a, b) in fit.items():
     print(f"  {m:10s} base {a:9.0f} ns   per page {b:9.1f} ns")
 if "mark" in fit and "mprotect" in fit:
     print(f"  marking / mprotect per page: {fit['mark'][1] / fit['mprotect'][1]:.2f}x")
+print("  marking / mprotect, medians at " + ", ".join(
+    f"{p} pages {cost[('mark', p)] / cost[('mprotect', p)]:.2f}x"
+    for p in sorted({p for m, p in cost if m == "mark"})
+    if ("mprotect", p) in cost and p >= 64))
 print("\nthroughput, MB/s (next-touch = madvise + touch; nexttouch1/64: "
       "window of 1/64 pages)")
 print(f"  {'bytes':>10s} " + " ".join(f"{c[:10]:>10s}" for c in cols) +
