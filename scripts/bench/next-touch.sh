@@ -9,8 +9,8 @@
 #   - move_pages' base and per-page cost;
 #   - throughput against buffer size, 4 KiB to MAX_MIB MiB, for next-touch
 #     (with the kernel's batch window, with windows of 1 and 64 pages, and
-#     on THPs from 2 MiB), move_pages, mbind(MPOL_MF_MOVE), a userspace
-#     mprotect+SIGSEGV next-touch and memcpy.
+#     on THPs from 2 MiB), move_pages (also on THPs), mbind(MPOL_MF_MOVE),
+#     a userspace mprotect+SIGSEGV next-touch and memcpy.
 # Writes docs/bench/next-touch.csv and next-touch-1t.csv, next-touch.png
 # and next-touch-1t.png (gnuplot) and next-touch-summary.txt (fits and
 # ratios against the goals, for both setups).
@@ -89,7 +89,7 @@ for r in csv.DictReader(open(sys.argv[1])):
         t[k], mb[k] = float(r["ns"]), float(r["mbps"])
 sizes = sorted({b for _, b in t})
 cols = ("nexttouch", "nexttouch1", "nexttouch64", "nexttouch_thp",
-        "move_pages", "mbind", "usernt", "memcpy")
+        "move_pages", "move_pages_thp", "mbind", "usernt", "memcpy")
 print("fits (TCG guest, emulated): ns = base + per_page * pages")
 for m, (a, b) in fit.items():
     print(f"  {m:10s} base {a:9.0f} ns   per page {b:9.1f} ns")

@@ -18,6 +18,7 @@
  *   nexttouch64 the same with a window of 64 pages
  *   nexttouch_thp  the same on a 2 MiB aligned MADV_HUGEPAGE buffer, for
  *               buffers of 2 MiB and more (THP "madvise" or "always")
+ *   move_pages_thp  move_pages on the buffer of nexttouch_thp
  *   usernt      userspace next-touch: mprotect(PROT_NONE) by the main
  *               thread, then the worker reads every page; its SIGSEGV
  *               handler move_pages() the page and mprotect()s it back
@@ -158,11 +159,11 @@ static double moved_fraction(char *buf, size_t npages)
 /* The work a worker thread on node 1 does, timed there. */
 enum method {
 	NEXTTOUCH, MOVE_PAGES, MBIND, USERNT, MEMCPY, NEXTTOUCH1,
-	NEXTTOUCH64, NEXTTOUCH_THP, NMETHODS
+	NEXTTOUCH64, NEXTTOUCH_THP, MOVE_PAGES_THP, NMETHODS
 };
 static const char *const names[] = {
 	"nexttouch", "move_pages", "mbind", "usernt", "memcpy", "nexttouch1",
-	"nexttouch64", "nexttouch_thp",
+	"nexttouch64", "nexttouch_thp", "move_pages_thp",
 };
 /* The window of each method, 0 for the kernel's setting. */
 static const long window[NMETHODS] = {
@@ -209,6 +210,7 @@ static void do_job(struct job *j)
 			sink = j->buf[i * psz];
 		break;
 	case MOVE_PAGES:
+	case MOVE_PAGES_THP:
 		if (move_pages(0, j->npages, j->pages, j->nodes,
 			       j->status, MPOL_MF_MOVE) < 0)
 			die("move_pages");
@@ -270,8 +272,9 @@ static double run_once(enum method m, size_t npages, double *moved)
 
 	job.m = m;
 	job.npages = npages;
-	job.buf = map_on_node0_thp(len, m == NEXTTOUCH_THP);
-	if (m == MOVE_PAGES) {
+	job.buf = map_on_node0_thp(len, m == NEXTTOUCH_THP ||
+				   m == MOVE_PAGES_THP);
+	if (m == MOVE_PAGES || m == MOVE_PAGES_THP) {
 		job.pages = malloc(npages * sizeof(void *));
 		job.nodes = malloc(npages * sizeof(int));
 		job.status = malloc(npages * sizeof(int));
@@ -313,7 +316,7 @@ static double run_once(enum method m, size_t npages, double *moved)
 	unmap_buf();
 	if (dst)
 		munmap(dst, len);
-	if (m == MOVE_PAGES) {
+	if (m == MOVE_PAGES || m == MOVE_PAGES_THP) {
 		free(job.pages);
 		free(job.nodes);
 		free(job.status);
@@ -412,7 +415,8 @@ static double op_move_pages(size_t npages)
 static bool method_runs(int m, size_t bytes)
 {
 	return !(window[m] && !batch_pages) &&
-	       !(m == NEXTTOUCH_THP && bytes < THP_SIZE);
+	       !((m == NEXTTOUCH_THP || m == MOVE_PAGES_THP) &&
+		 bytes < THP_SIZE);
 }
 
 int main(int argc, char **argv)
