@@ -4,8 +4,11 @@
 #                host NUMA nodes (inside the multi-node test host when
 #                this host has a single node)
 #   make check   set up, build, and run every test suite
+#   make check-asan
+#                build QEMU with ASan+UBSan (build/qemu-asan) and run
+#                the project's qtests under it; not part of "make check"
 
-.PHONY: all setup qemu tools guest-kernel demo check clean
+.PHONY: all setup qemu tools guest-kernel demo check check-asan clean
 
 all: qemu tools guest-kernel
 
@@ -27,6 +30,9 @@ demo: qemu
 
 check: qemu tools guest-kernel
 	scripts/check.sh
+
+check-asan: setup
+	scripts/check-asan.sh
 
 clean:
 	rm -rf build

@@ -7,12 +7,21 @@
 # Incremental: the source tree is re-extracted only when the patch series
 # changes; overlay files are copied only when their content changed, so a
 # rebuild recompiles just what was edited.
+#
+# --asan builds the same tree with AddressSanitizer (LeakSanitizer
+# included) and UndefinedBehaviorSanitizer into build/qemu-asan instead,
+# for scripts/check-asan.sh.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator
 src=$top/build/qemu-src
 bld=$top/build/qemu
+variant=
+if [ "${1:-}" = --asan ]; then
+    variant=asan
+    bld=$top/build/qemu-asan
+fi
 mkdir -p "$cache/qemu-dl" "$top/build"
 
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
@@ -65,7 +74,7 @@ extract_source() {
     done
     echo "$series_id" >"$src.tmp/tree/.numa-migrator-series"
     mv "$src.tmp/tree" "$src"
-    rm -rf "$src.tmp" "$bld"
+    rm -rf "$src.tmp" "$top/build/qemu" "$top/build/qemu-asan"
 }
 
 overlay() {
@@ -111,6 +120,9 @@ configure_args=(
     --disable-jack --disable-sndio --disable-dbus-display
     --disable-linux-io-uring --disable-zstd --disable-bzip2
 )
+if [ "$variant" = asan ]; then
+    configure_args+=(--enable-asan --enable-ubsan)
+fi
 # Reconfigure from scratch when the configure line changes.
 if [ "$(cat "$bld/.configure-args" 2>/dev/null)" != "${configure_args[*]}" ]; then
     rm -rf "$bld"
@@ -125,7 +137,9 @@ for t in "$top"/tests/qtest/*-test.c; do
     [ -e "$t" ] && targets+=("tests/qtest/$(basename "$t" .c)")
 done
 ninja -C "$bld" "${targets[@]}"
-ln -sf qemu/qemu-system-x86_64 "$top/build/qemu-system-x86_64"
+if [ -z "$variant" ]; then
+    ln -sf qemu/qemu-system-x86_64 "$top/build/qemu-system-x86_64"
+fi
 
 # Run from the build tree, QEMU looks for firmware under qemu-bundle/ plus
 # the configured firmware path: point that at Debian's seabios and ipxe.

@@ -55,6 +55,7 @@
 #include "qemu/units.h"
 #include "block/aio.h"
 #include "block/thread-pool.h"
+#include "monitor/monitor.h"
 #include "system/runstate.h"
 #include "guest-ram-range.h"
 #include "guest-memory-numa.h"
@@ -116,6 +117,7 @@ static ThreadPool *move_pool;
 
 /* Stops the moves in flight when QEMU shuts down. */
 static Notifier move_shutdown_notifier;
+static Notifier move_quit_notifier;
 
 typedef struct GuestMemoryMoveJob {
     Job common;
@@ -306,7 +308,10 @@ static void move_submit(GuestMemoryMove *m)
     }
 }
 
-/* QEMU is shutting down: end every move after its batches in flight. */
+/*
+ * QEMU is shutting down, or a QMP quit is queued behind a synchronous
+ * move: end every move after its batches in flight.
+ */
 static void move_shutdown(Notifier *n, void *opaque)
 {
     GuestMemoryMove *m;
@@ -333,6 +338,8 @@ static void move_pool_init(void)
     thread_pool_set_max_threads(move_pool, MOVE_MAX_WORKERS);
     move_shutdown_notifier.notify = move_shutdown;
     qemu_register_shutdown_notifier(&move_shutdown_notifier);
+    move_quit_notifier.notify = move_shutdown;
+    monitor_add_quit_notifier(&move_quit_notifier);
 }
 
 /*

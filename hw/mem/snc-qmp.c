@@ -9,7 +9,11 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-snc.h"
+#include "qapi/qapi-events-snc.h"
+#include "monitor/monitor.h"
+#include "qemu/job.h"
 #include "qemu/main-loop.h"
+#include "qemu/units.h"
 #include "qemu/timer.h"
 #include "block/aio.h"
 #include "guest-ram-range.h"
@@ -218,12 +222,9 @@ void qmp_snc_control(const char *device, SncAction action, Error **errp)
     }
 }
 
-/*
- * Check a request's arguments and post it to the guest; returns the
- * slot, or -1 with @errp set.
- */
-static int snc_guest_request(SNCState *s, uint32_t action, uint64_t addr,
-                             uint64_t size, uint32_t node, Error **errp)
+/* Check a request's arguments; false with @errp set if one is bad. */
+static bool snc_guest_check(SNCState *s, uint64_t addr, uint64_t size,
+                            uint32_t node, Error **errp)
 {
     g_autoptr(GuestRamRange) range = NULL;
 
@@ -232,34 +233,47 @@ static int snc_guest_request(SNCState *s, uint32_t action, uint64_t addr,
         error_setg(errp, "Requests to the guest need 'host-mode' guest-only"
                    " or cooperative (snc-configure); it is %s",
                    SncHostMode_str(s->host_mode));
-        return -1;
+        return false;
     }
     if (addr % SNC_REQ_PAGE_SIZE) {
         error_setg(errp, "'addr' 0x%" PRIx64 " is not a multiple of %u",
                    addr, SNC_REQ_PAGE_SIZE);
-        return -1;
+        return false;
     }
     if (!size || size % SNC_REQ_PAGE_SIZE ||
         size / SNC_REQ_PAGE_SIZE > SNC_REQ_MAX_PAGES) {
         error_setg(errp, "'size' 0x%" PRIx64 " must be a nonzero multiple"
                    " of %u, of at most %u pages", size, SNC_REQ_PAGE_SIZE,
                    SNC_REQ_MAX_PAGES);
-        return -1;
+        return false;
     }
     if (node >= s->nr_nodes) {
         error_setg(errp, "'node' %u does not exist: the machine has %u"
                    " NUMA node%s", node, s->nr_nodes,
                    s->nr_nodes == 1 ? "" : "s");
-        return -1;
+        return false;
     }
     range = guest_ram_range_visible(addr, size, errp);
     if (!range) {
-        return -1;
+        return false;
     }
     if (range->ram_bytes != size) {
         error_setg(errp, "range ['addr' 0x%" PRIx64 ", +'size' 0x%" PRIx64
                    ") is not all guest RAM: 0x%" PRIx64 " bytes of it are"
                    " holes, MMIO or ROM", addr, size, range->skipped_bytes);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Check a request's arguments and post it to the guest; returns the
+ * slot, or -1 with @errp set.
+ */
+static int snc_guest_request(SNCState *s, uint32_t action, uint64_t addr,
+                             uint64_t size, uint32_t node, Error **errp)
+{
+    if (!snc_guest_check(s, addr, size, node, errp)) {
         return -1;
     }
     return snc_mbox_post(s, action, addr, size, node, errp);
@@ -275,27 +289,292 @@ static void snc_wait_timeout(void *opaque)
     }
 }
 
-SncGuestCompletion *coroutine_fn
+/* The waiting snc-guest-migrate commands (SNCWaiter), for quit */
+static GSList *snc_waiting;
+static Notifier snc_quit_notifier;
+
+/* A QMP quit is queued: stop waiting, so that it runs at once. */
+static void snc_quit_queued(Notifier *n, void *opaque)
+{
+    for (GSList *l = snc_waiting; l; l = l->next) {
+        SNCWaiter *w = l->data;
+
+        if (!w->woken) {
+            w->quit = true;
+            snc_wait_timeout(w);
+        }
+    }
+}
+
+static bool snc_check_timeout(bool has_timeout_ms, uint32_t *timeout_ms,
+                              Error **errp)
+{
+    if (!has_timeout_ms) {
+        *timeout_ms = SNC_DEFAULT_TIMEOUT_MS;
+    }
+    if (!*timeout_ms || *timeout_ms > SNC_MAX_TIMEOUT_MS) {
+        error_setg(errp, "'timeout-ms' %u is out of range: it must be from"
+                   " 1 to %u", *timeout_ms, SNC_MAX_TIMEOUT_MS);
+        return false;
+    }
+    return true;
+}
+
+/* The job form: the range in requests of SNC_JOB_CHUNK, one at a time */
+
+#define SNC_JOB_CHUNK           (2 * MiB)
+#define SNC_JOB_FULL_POLL_NS    (10 * SCALE_MS)
+
+typedef struct SNCMigrateJob {
+    Job common;
+    SNCState *s;                /* referenced */
+    uint64_t addr;
+    uint64_t size;
+    uint32_t node;
+    uint32_t timeout_ms;
+    QEMUBH *wake_bh;            /* job_enter() from the main loop */
+    QEMUTimer *timer;           /* the request's deadline */
+    bool timed_out;
+    SNCWaiter w;                /* of the request in flight */
+    SncGuestMigrateJobSummary sum;
+} SNCMigrateJob;
+
+static void snc_job_wake(void *opaque)
+{
+    SNCMigrateJob *j = opaque;
+
+    job_enter(&j->common);
+}
+
+static void snc_job_deadline(void *opaque)
+{
+    SNCMigrateJob *j = opaque;
+
+    j->timed_out = true;
+    qemu_bh_schedule(j->wake_bh);
+}
+
+/* Add the completion @c of one of the job's requests to its summary. */
+static void snc_job_count(SNCMigrateJob *j, const SncGuestCompletion *c)
+{
+    SncGuestMigrateJobSummary *m = &j->sum;
+
+    switch (c->outcome) {
+    case SNC_GUEST_OUTCOME_COMPLETED:
+        if (c->status) {
+            m->failed++;
+        } else {
+            m->completed++;
+        }
+        break;
+    case SNC_GUEST_OUTCOME_PROTOCOL_ERROR:
+        m->protocol_errors++;
+        break;
+    default:
+        m->interrupted++;
+    }
+    m->moved += c->moved;
+    m->already_on_node += c->already_on_node;
+    m->failed_busy += c->failed_busy;
+    m->failed_shared += c->failed_shared;
+    m->failed_pinned += c->failed_pinned;
+    m->failed_no_memory += c->failed_no_memory;
+    m->failed_bad_range += c->failed_bad_range;
+}
+
+/*
+ * Post the request for [@addr, @addr + @len), waiting for room while
+ * the queue is full; returns its slot, or -1 with @errp set, or -1
+ * without it if the job was cancelled.
+ */
+static int coroutine_fn snc_job_post(SNCMigrateJob *j, uint64_t addr,
+                                     uint64_t len, Error **errp)
+{
+    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                       j->timeout_ms;
+
+    while (snc_mbox_full(j->s) && !job_is_cancelled(&j->common)) {
+        if (qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= deadline) {
+            error_setg(errp, "The request queue stayed full for"
+                       " 'timeout-ms' %u", j->timeout_ms);
+            return -1;
+        }
+        job_sleep_ns(&j->common, SNC_JOB_FULL_POLL_NS);
+    }
+    if (job_is_cancelled(&j->common)) {
+        return -1;
+    }
+    return snc_mbox_post(j->s, SNC_REQ_ACTION_MIGRATE, addr, len, j->node,
+                         errp);
+}
+
+static int coroutine_fn snc_job_run(Job *job, Error **errp)
+{
+    SNCMigrateJob *j = container_of(job, SNCMigrateJob, common);
+    uint64_t off;
+
+    job_progress_set_remaining(job, j->size);
+    for (off = 0; off < j->size && !job_is_cancelled(job); ) {
+        uint64_t len = MIN(SNC_JOB_CHUNK, j->size - off);
+        SncGuestOutcome outcome;
+        uint32_t id;
+        int slot;
+
+        slot = snc_job_post(j, j->addr + off, len, errp);
+        if (slot < 0) {
+            return job_is_cancelled(job) ? -ECANCELED : -EIO;
+        }
+        id = j->s->req_id[slot];
+        j->sum.requests++;
+        j->w = (SNCWaiter) { .bh = j->wake_bh };
+        j->s->waiter[slot] = &j->w;
+        j->timed_out = false;
+        timer_mod(j->timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                            j->timeout_ms);
+        while (!j->w.done && !j->timed_out && !job_is_cancelled(job)) {
+            job_yield(job);
+        }
+        timer_del(j->timer);
+
+        if (!j->w.done) {
+            if (job_is_cancelled(job)) {
+                /* Withdrawn: it ends as interrupted, never lost. */
+                j->sum.interrupted++;
+                snc_mbox_withdraw(j->s, id);
+                return -ECANCELED;
+            }
+            snc_mbox_detach(j->s, &j->w);
+            error_setg(errp, "The guest did not complete request %u within"
+                       " 'timeout-ms' %u; it stays queued until it"
+                       " completes", id, j->timeout_ms);
+            return -ETIMEDOUT;
+        }
+        snc_job_count(j, j->w.result);
+        outcome = j->w.result->outcome;
+        qapi_free_SncGuestCompletion(j->w.result);
+        j->w.result = NULL;
+        if (outcome == SNC_GUEST_OUTCOME_PROTOCOL_ERROR) {
+            error_setg(errp, "The guest driver's completion of request %u"
+                       " was malformed (protocol error)", id);
+            return -EPROTO;
+        }
+        if (outcome == SNC_GUEST_OUTCOME_INTERRUPTED) {
+            error_setg(errp, "Request %u was interrupted: the guest stopped"
+                       " serving requests, or the machine was reset", id);
+            return -EINTR;
+        }
+        off += len;
+        job_progress_update(job, len);
+    }
+    return job_is_cancelled(job) ? -ECANCELED : 0;
+}
+
+static bool snc_job_cancel(Job *job, bool force)
+{
+    return true;                /* the run loop withdraws the request */
+}
+
+static void snc_job_clean(Job *job)
+{
+    SNCMigrateJob *j = container_of(job, SNCMigrateJob, common);
+
+    j->sum.job_id = job->id;
+    j->sum.qom_path = object_get_canonical_path(OBJECT(j->s));
+    j->sum.addr = j->addr;
+    j->sum.size = j->size;
+    j->sum.node = j->node;
+    j->sum.cancelled = job_is_cancelled(job);
+    if (job->err && !j->sum.cancelled) {
+        j->sum.error = (char *)error_get_pretty(job->err);
+    }
+    qapi_event_send_snc_guest_migrate_job_completed(&j->sum);
+    g_free(j->sum.qom_path);
+    j->sum.qom_path = NULL;
+    j->sum.job_id = NULL;
+    j->sum.error = NULL;
+}
+
+static void snc_job_free(Job *job)
+{
+    SNCMigrateJob *j = container_of(job, SNCMigrateJob, common);
+
+    qemu_bh_delete(j->wake_bh);
+    timer_free(j->timer);
+    qapi_free_SncGuestCompletion(j->w.result);
+    object_unref(OBJECT(j->s));
+}
+
+static const JobDriver snc_migrate_job_driver = {
+    .instance_size = sizeof(SNCMigrateJob),
+    .job_type      = JOB_TYPE_SNC_GUEST_MIGRATE,
+    .run           = snc_job_run,
+    .cancel        = snc_job_cancel,
+    .clean         = snc_job_clean,
+    .free          = snc_job_free,
+};
+
+/*
+ * Start the job form; every argument, the job identifier included, is
+ * checked before anything is posted.
+ */
+static SncGuestMigrateResult *snc_guest_migrate_job(SNCState *s,
+                                                    uint64_t addr,
+                                                    uint64_t size,
+                                                    uint32_t node,
+                                                    uint32_t timeout_ms,
+                                                    const char *job_id,
+                                                    Error **errp)
+{
+    SncGuestMigrateResult *ret;
+    SNCMigrateJob *j;
+
+    if (!snc_guest_check(s, addr, size, node, errp)) {
+        return NULL;
+    }
+    if (!(s->guest_serving & SNC_GUEST_SERVING_ON)) {
+        error_setg(errp, "No guest driver serves requests of the Scalable"
+                   " Node Controller (GUEST_SERVING is 0)");
+        return NULL;
+    }
+    j = job_create(job_id, &snc_migrate_job_driver, NULL,
+                   qemu_get_aio_context(), JOB_DEFAULT, NULL, NULL, errp);
+    if (!j) {
+        return NULL;
+    }
+    j->s = s;
+    object_ref(OBJECT(s));
+    j->addr = addr;
+    j->size = size;
+    j->node = node;
+    j->timeout_ms = timeout_ms;
+    j->wake_bh = qemu_bh_new(snc_job_wake, j);
+    j->timer = timer_new_ms(QEMU_CLOCK_REALTIME, snc_job_deadline, j);
+    job_start(&j->common);
+
+    ret = g_new0(SncGuestMigrateResult, 1);
+    ret->form = SNC_GUEST_MIGRATE_FORM_JOB;
+    ret->u.job.job_id = g_strdup(job_id);
+    return ret;
+}
+
+SncGuestMigrateResult *coroutine_fn
 qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
                       uint32_t node, bool has_timeout_ms, uint32_t timeout_ms,
-                      Error **errp)
+                      const char *job_id, Error **errp)
 {
     SNCState *s = snc_find(device, errp);
     SNCWaiter w = { .co = qemu_coroutine_self() };
+    SncGuestMigrateResult *ret;
     QEMUTimer *timer;
     uint32_t id;
     int slot;
 
-    if (!s) {
+    if (!s || !snc_check_timeout(has_timeout_ms, &timeout_ms, errp)) {
         return NULL;
     }
-    if (!has_timeout_ms) {
-        timeout_ms = SNC_DEFAULT_TIMEOUT_MS;
-    }
-    if (!timeout_ms || timeout_ms > SNC_MAX_TIMEOUT_MS) {
-        error_setg(errp, "'timeout-ms' %u is out of range: it must be from"
-                   " 1 to %u", timeout_ms, SNC_MAX_TIMEOUT_MS);
-        return NULL;
+    if (job_id) {
+        return snc_guest_migrate_job(s, addr, size, node, timeout_ms,
+                                     job_id, errp);
     }
     slot = snc_guest_request(s, SNC_REQ_ACTION_MIGRATE, addr, size, node,
                              errp);
@@ -304,17 +583,26 @@ qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
     }
     id = s->req_id[slot];
     s->waiter[slot] = &w;
+    if (!snc_quit_notifier.notify) {
+        snc_quit_notifier.notify = snc_quit_queued;
+        monitor_add_quit_notifier(&snc_quit_notifier);
+    }
+    snc_waiting = g_slist_prepend(snc_waiting, &w);
     timer = timer_new_ms(QEMU_CLOCK_REALTIME, snc_wait_timeout, &w);
     timer_mod(timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + timeout_ms);
     while (!w.woken) {
         qemu_coroutine_yield();
     }
     timer_free(timer);
+    snc_waiting = g_slist_remove(snc_waiting, &w);
 
     if (!w.done) {
         /* The request stays queued; its completion is only an event. */
-        if (s->waiter[slot] == &w) {
-            s->waiter[slot] = NULL;
+        snc_mbox_detach(s, &w);
+        if (w.quit) {
+            error_setg(errp, "Stopped waiting for request %u because QEMU"
+                       " is quitting; it stays queued", id);
+            return NULL;
         }
         error_setg(errp, "The guest did not complete request %u within"
                    " 'timeout-ms' %u; it stays queued until it completes",
@@ -323,7 +611,11 @@ qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
     }
     switch (w.result->outcome) {
     case SNC_GUEST_OUTCOME_COMPLETED:
-        return w.result;
+        ret = g_new0(SncGuestMigrateResult, 1);
+        ret->form = SNC_GUEST_MIGRATE_FORM_WAIT;
+        ret->u.wait = *w.result;
+        g_free(w.result);
+        return ret;
     case SNC_GUEST_OUTCOME_PROTOCOL_ERROR:
         error_setg(errp, "The guest driver's completion of request %u was"
                    " malformed (protocol error)", id);

@@ -35,10 +35,10 @@ void qmp_snc_control(const char *device, SncAction action, Error **errp)
     error_setg(errp, "Scalable Node Controller support is not compiled in");
 }
 
-SncGuestCompletion *coroutine_fn
+SncGuestMigrateResult *coroutine_fn
 qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
                       uint32_t node, bool has_timeout_ms, uint32_t timeout_ms,
-                      Error **errp)
+                      const char *job_id, Error **errp)
 {
     error_setg(errp, "Scalable Node Controller support is not compiled in");
     return NULL;

@@ -589,7 +589,9 @@ static void snc_mbox_finish(SNCState *s, const SNCRequest *r,
         /* Scheduled, never entered here: we may be inside an MMIO write. */
         w->result = c;
         w->done = true;
-        if (!w->woken) {
+        if (w->bh) {
+            qemu_bh_schedule(w->bh);
+        } else if (!w->woken) {
             w->woken = true;
             aio_co_schedule(qemu_get_aio_context(), w->co);
         }
@@ -627,6 +629,7 @@ static void snc_mbox_reset(SNCState *s)
 {
     snc_mbox_interrupt_all(s);
     s->guest_serving = 0;
+    memset(s->withdrawn, 0, sizeof(s->withdrawn));
     s->req_prod = 0;
     s->req_cons = 0;
     memset(s->cmpl, 0, sizeof(s->cmpl));
@@ -705,6 +708,46 @@ static int snc_mbox_find(SNCState *s, uint32_t id)
     return -1;
 }
 
+bool snc_mbox_full(SNCState *s)
+{
+    return s->req_action[s->req_prod % SNC_RING_SIZE] != SNC_REQ_ACTION_NONE;
+}
+
+void snc_mbox_withdraw(SNCState *s, uint32_t id)
+{
+    int slot = snc_mbox_find(s, id);
+
+    if (slot < 0) {
+        return;
+    }
+    s->waiter[slot] = NULL;
+    s->withdrawn[s->withdrawn_next++ % SNC_RING_SIZE] = id;
+    snc_mbox_end(s, slot, SNC_GUEST_OUTCOME_INTERRUPTED, NULL);
+}
+
+void snc_mbox_detach(SNCState *s, SNCWaiter *w)
+{
+    for (unsigned i = 0; i < SNC_RING_SIZE; i++) {
+        if (s->waiter[i] == w) {
+            s->waiter[i] = NULL;
+        }
+        if (s->stash[i].waiter == w) {
+            s->stash[i].waiter = NULL;
+        }
+    }
+}
+
+/* Whether the host withdrew request @id lately. */
+static bool snc_mbox_was_withdrawn(SNCState *s, uint32_t id)
+{
+    for (unsigned i = 0; id && i < SNC_RING_SIZE; i++) {
+        if (s->withdrawn[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Why the staged completion of the request in @slot is out of its
  * declared ranges, or NULL if it is within them.
@@ -749,6 +792,9 @@ static void snc_mbox_complete(SNCState *s, uint32_t val)
         return;
     }
     slot = snc_mbox_find(s, id);
+    if (slot < 0 && snc_mbox_was_withdrawn(s, id)) {
+        return;                 /* the host withdrew it, not a mistake */
+    }
     if (slot < 0) {
         snc_bad_access(s, "COMPLETE of an unknown request ID in CMPL_ID",
                        SNC_REG_CMPL_ID, 4, id);
@@ -1242,6 +1288,9 @@ static void snc_exit(PCIDevice *pdev)
 {
     SNCState *s = SNC(pdev);
 
+    /* Waiters and jobs learn at once that the device is gone. */
+    snc_mbox_interrupt_all(s);
+    s->guest_serving = 0;
     snc_stop(s);
     timer_free(s->period_timer);
     timer_free(s->sample_timer);

@@ -39,14 +39,17 @@ typedef struct SNCRamMap {
 
 /*
  * A request the host is waiting for in snc-guest-migrate, linked to its
- * ring slot; never migrated.  The device fills @result and wakes @co
- * when the request completes.
+ * ring slot; never migrated.  The device fills @result and, when the
+ * request completes, schedules @bh if it is set (the job form, whose
+ * coroutine only a job_enter() may resume), or else wakes @co.
  */
 typedef struct SNCWaiter {
     Coroutine *co;
+    QEMUBH *bh;
     SncGuestCompletion *result;
     bool done;                  /* @result is set */
     bool woken;                 /* @co is scheduled */
+    bool quit;                  /* woken because a QMP quit is queued */
 } SNCWaiter;
 
 /* One request, out of its ring slot */
@@ -120,6 +123,13 @@ struct SNCState {
     uint64_t mbox_failed;
     uint64_t mbox_malformed;
     uint64_t mbox_interrupted;
+    /*
+     * The last requests the host withdrew (a cancelled job's), whose
+     * completion by the guest is dropped without a guest error; not
+     * migrated.
+     */
+    uint32_t withdrawn[SNC_RING_SIZE];
+    uint32_t withdrawn_next;
     /* The requests pending before a load, until post_load; not migrated */
     SNCRequest stash[SNC_RING_SIZE];
     uint32_t stash_next_id;
@@ -168,5 +178,21 @@ int snc_mbox_post(SNCState *s, uint32_t action, uint64_t addr,
 
 /* Requests outstanding in the ring */
 unsigned snc_mbox_depth(SNCState *s);
+
+/* Whether snc_mbox_post() would refuse a request for a full queue */
+bool snc_mbox_full(SNCState *s);
+
+/*
+ * Withdraw outstanding request @id: it ends at once as interrupted (its
+ * event is sent, no waiter is woken), and a later completion of it by
+ * the guest is dropped quietly.  Does nothing if @id is not outstanding.
+ */
+void snc_mbox_withdraw(SNCState *s, uint32_t id);
+
+/*
+ * Unlink waiter @w from its request, which stays queued: a loadvm may
+ * have moved the request to another slot.
+ */
+void snc_mbox_detach(SNCState *s, SNCWaiter *w);
 
 #endif /* HW_MEM_SNC_H */

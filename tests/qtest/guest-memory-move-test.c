@@ -700,6 +700,27 @@ static void test_placement_past_ram_end(void)
 }
 
 /*
+ * Time a synchronous move of all of the VM's RAM, then start another
+ * one and let a tenth of it run.  Returns the time of a whole move.
+ */
+static int64_t start_sync_move_of_all_ram(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'migrate-guest-range', 'arguments':"
+        " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0}}");
+    int64_t full_ns = qdict_get_uint(qdict_get_qdict(rsp, "stats"),
+                                     "duration-ns");
+
+    qobject_unref(rsp);
+    g_test_message("a move of all RAM takes %" PRId64 " ms",
+                   full_ns / 1000000);
+    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
+                   " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0}}");
+    g_usleep(full_ns / 10 / 1000);
+    return full_ns;
+}
+
+/*
  * quit, from a human monitor, while QMP waits for a synchronous move of
  * all of a big VM's RAM: QEMU exits after the batches in flight instead
  * of finishing the move.  (QMP commands, quit included, wait for a
@@ -711,7 +732,6 @@ static void test_quit_ends_sync_move(void)
     g_autofree char *path = g_strdup_printf("%s/hmp", dir);
     int listener = qtest_socket_server(path);
     QTestState *qts;
-    QDict *rsp;
     int64_t full_ns, t0, quit_ns;
     char buf[256];
     int fd;
@@ -724,18 +744,7 @@ static void test_quit_ends_sync_move(void)
     unlink(path);
     rmdir(dir);
 
-    /* How long the whole move takes here. */
-    rsp = qtest_qmp_assert_success_ref(qts,
-        "{'execute': 'migrate-guest-range', 'arguments':"
-        " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0}}");
-    full_ns = qdict_get_uint(qdict_get_qdict(rsp, "stats"), "duration-ns");
-    qobject_unref(rsp);
-    g_test_message("a move of all RAM takes %" PRId64 " ms",
-                   full_ns / 1000000);
-
-    qtest_qmp_send(qts, "{'execute': 'migrate-guest-range', 'arguments':"
-                   " {'addr': 0, 'size': " HUGE_VM_RAM_END ", 'node': 0}}");
-    g_usleep(full_ns / 10 / 1000);
+    full_ns = start_sync_move_of_all_ram(qts);
     t0 = g_get_monotonic_time();
     g_assert_cmpint(write(fd, "quit\n", 5), ==, 5);
     /* The monitor's socket closes when QEMU exits. */
@@ -749,6 +758,39 @@ static void test_quit_ends_sync_move(void)
     /* Finishing the move would take about 9/10 of @full_ns. */
     g_assert_cmpint(quit_ns, <, full_ns / 2);
     close(fd);
+    qtest_quit(qts);
+}
+
+/*
+ * quit, on the QMP monitor that waits for a synchronous move of all of
+ * a big VM's RAM: the move stops after the batches in flight and fails,
+ * the quit runs and QEMU exits, instead of the quit waiting behind the
+ * whole move.
+ */
+static void test_qmp_quit_ends_sync_move(void)
+{
+    QTestState *qts = qtest_init(HUGE_VM_ARGS);
+    QDict *rsp;
+    int64_t full_ns, t0, quit_ns;
+
+    full_ns = start_sync_move_of_all_ram(qts);
+    t0 = g_get_monotonic_time();
+    qtest_qmp_send(qts, "{'execute': 'quit'}");
+    rsp = qtest_qmp_receive(qts);
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "stopped because QEMU is shutting down"));
+    qobject_unref(rsp);
+    rsp = qtest_qmp_receive(qts);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    qtest_wait_qemu(qts);
+    quit_ns = (g_get_monotonic_time() - t0) * 1000;
+    g_test_message("QEMU exited %" PRId64 " us after quit",
+                   quit_ns / 1000);
+    /* Finishing the move would take about 9/10 of @full_ns. */
+    g_assert_cmpint(quit_ns, <, full_ns / 2);
     qtest_quit(qts);
 }
 
@@ -1033,6 +1075,8 @@ int main(int argc, char **argv)
                    test_job_io_not_starved);
     qtest_add_func("/guest-memory/move/quit-ends-sync-move",
                    test_quit_ends_sync_move);
+    qtest_add_func("/guest-memory/move/qmp-quit-ends-sync-move",
+                   test_qmp_quit_ends_sync_move);
     qtest_add_func("/guest-memory/error/malformed-job-id",
                    test_error_malformed_job_id);
     qtest_add_func("/guest-memory/query/machine-none",

@@ -1977,6 +1977,312 @@ static void test_mbox_v1_stream(void)
 }
 
 /*
+ * A QMP quit sent while snc-guest-migrate waits for the guest does not
+ * wait behind it: the command fails at once, the request stays queued,
+ * and QEMU quits.
+ */
+static void test_mbox_quit_while_waiting(void)
+{
+    SNC *s = mb_init(true);
+    int64_t t0, quit_us;
+    QDict *rsp;
+
+    mb_send_migrate(s, 1, 60000);
+    mb_wait_prod(s, 1);
+    t0 = g_get_monotonic_time();
+    qtest_qmp_send(s->qts, "{'execute': 'quit'}");
+    rsp = qtest_qmp_receive(s->qts);
+    assert_error(rsp, "because QEMU is quitting");
+    rsp = qtest_qmp_receive(s->qts);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    qtest_wait_qemu(s->qts);
+    quit_us = g_get_monotonic_time() - t0;
+    g_test_message("QEMU exited %" PRId64 " us after quit", quit_us);
+    /* Without the quit notifier, the command waits its 60 s. */
+    g_assert_cmpint(quit_us, <, 5 * G_USEC_PER_SEC);
+    snc_free(s);
+}
+
+/* snc-guest-migrate as a job */
+
+#define MB_JOB_EVENT    "SNC_GUEST_MIGRATE_JOB_COMPLETED"
+#define MB_CHUNK        (2 * MiB)       /* the job's request size */
+
+/* Start a job "@id" over @size bytes at MB_ADDR; expect success. */
+static void mb_job_start(SNC *s, const char *id, uint64_t size)
+{
+    QDict *rsp = qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': %" PRIu64 ", 'node': 1,"
+                           " 'timeout-ms': 60000, 'job-id': %s}}",
+                           (uint64_t)MB_ADDR, size, id);
+    QDict *ret = qdict_get_qdict(rsp, "return");
+
+    g_assert(ret);
+    g_assert_cmpstr(qdict_get_str(ret, "form"), ==, "job");
+    g_assert_cmpstr(qdict_get_str(ret, "job-id"), ==, id);
+    qobject_unref(rsp);
+}
+
+/*
+ * query-jobs: the one job, which must be @id of type snc-guest-migrate.
+ * Returns a reference.
+ */
+static QDict *mb_job_query(SNC *s, const char *id)
+{
+    QDict *rsp = qtest_qmp(s->qts, "{'execute': 'query-jobs'}");
+    QList *jobs = qdict_get_qlist(rsp, "return");
+    QDict *job;
+
+    g_assert_cmpuint(qlist_size(jobs), ==, 1);
+    job = qobject_to(QDict, qlist_peek(jobs));
+    g_assert_cmpstr(qdict_get_str(job, "id"), ==, id);
+    g_assert_cmpstr(qdict_get_str(job, "type"), ==, "snc-guest-migrate");
+    qobject_ref(job);
+    qobject_unref(rsp);
+    return job;
+}
+
+/* Assert the job's progress, in bytes. */
+static void mb_job_assert_progress(SNC *s, const char *id, uint64_t cur,
+                                   uint64_t total)
+{
+    QDict *job = mb_job_query(s, id);
+
+    g_assert_cmpuint(qdict_get_int(job, "current-progress"), ==, cur);
+    g_assert_cmpuint(qdict_get_int(job, "total-progress"), ==, total);
+    qobject_unref(job);
+}
+
+/*
+ * The job posts the range in 2 MiB requests, one at a time; query-jobs
+ * shows the bytes completed, and the end event sums the counts of
+ * every request, a failed one included.
+ */
+static void test_mbox_job_progress(void)
+{
+    SNC *s = mb_init(true);
+    const MbCounts n[3] = {
+        { { 500, 12, 0, 0, 0, 0, 0 } },
+        { { 0, 0, 0, 0, 0, 0, 0 } },
+        { { 256, 0, 3, 4, 5, 6, 7 } },
+    };
+    QDict *ev, *d, *mb;
+    unsigned i;
+
+    mb_job_start(s, "gm0", 3 * MB_CHUNK);
+    for (i = 0; i < 3; i++) {
+        uint32_t id;
+
+        mb_wait_prod(s, i + 1);
+        /* One request at a time: the next is posted after this one. */
+        mb = mb_query(s);
+        g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 1);
+        qobject_unref(mb);
+        mb_job_assert_progress(s, "gm0", i * MB_CHUNK, 3 * MB_CHUNK);
+        g_assert_cmphex(slot_rd64(s, i, SNC_REQ_ADDR), ==,
+                        MB_ADDR + i * MB_CHUNK);
+        g_assert_cmphex(slot_rd64(s, i, SNC_REQ_SIZE), ==, MB_CHUNK);
+        g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_NODE), ==, 1);
+        id = slot_rd32(s, i, SNC_REQ_ID);
+        wr32(s, SNC_REG_REQ_CONS, i + 1);
+        mb_complete(s, id, i == 1 ? -16 : 0, &n[i]);
+        mb_assert_event(s, id, "completed", i == 1 ? -16 : 0, &n[i]);
+    }
+
+    ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
+    d = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(d, "job-id"), ==, "gm0");
+    g_assert_cmpstr(qdict_get_str(d, "qom-path"), ==,
+                    "/machine/peripheral/snc0");
+    g_assert_cmphex(qdict_uint(d, "addr"), ==, MB_ADDR);
+    g_assert_cmphex(qdict_uint(d, "size"), ==, 3 * MB_CHUNK);
+    g_assert_cmpuint(qdict_uint(d, "node"), ==, 1);
+    g_assert_false(qdict_get_bool(d, "cancelled"));
+    g_assert_false(qdict_haskey(d, "error"));
+    g_assert_cmpuint(qdict_uint(d, "requests"), ==, 3);
+    g_assert_cmpuint(qdict_uint(d, "completed"), ==, 2);
+    g_assert_cmpuint(qdict_uint(d, "failed"), ==, 1);
+    g_assert_cmpuint(qdict_uint(d, "protocol-errors"), ==, 0);
+    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, 0);
+    for (i = 0; i < 7; i++) {
+        g_assert_cmpuint(qdict_uint(d, mb_count_keys[i]), ==,
+                         n[0].c[i] + n[1].c[i] + n[2].c[i]);
+    }
+    qobject_unref(ev);
+    snc_free(s);
+}
+
+/* The job's end event, which must say that it was cancelled. */
+static void mb_job_assert_cancelled(SNC *s, uint32_t requests)
+{
+    QDict *ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
+    QDict *d = qdict_get_qdict(ev, "data");
+
+    g_assert_true(qdict_get_bool(d, "cancelled"));
+    g_assert_false(qdict_haskey(d, "error"));
+    g_assert_cmpuint(qdict_uint(d, "requests"), ==, requests);
+    g_assert_cmpuint(qdict_uint(d, "completed"), ==, requests - 1);
+    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, 1);
+    qobject_unref(ev);
+}
+
+/*
+ * job-cancel with a request pending that the guest has taken: the
+ * request is withdrawn and ends as interrupted (its event says so), the
+ * slot is free, and the guest's late completion of it is dropped: no
+ * second event, no guest error.
+ */
+static void test_mbox_job_cancel(void)
+{
+    SNC *s = mb_init(true);
+    g_autofree char *log = NULL;
+    QDict *mb;
+    uint32_t id;
+
+    mb_job_start(s, "gm1", 4 * MB_CHUNK);
+    mb_wait_prod(s, 1);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    wr32(s, SNC_REG_REQ_CONS, 1);
+    mb_complete(s, id, 0, NULL);
+    mb_assert_event(s, id, "completed", 0, NULL);
+    mb_wait_prod(s, 2);
+    id = slot_rd32(s, 1, SNC_REQ_ID);
+    wr32(s, SNC_REG_REQ_CONS, 2);
+
+    qtest_qmp_assert_success(s->qts, "{'execute': 'job-cancel',"
+                             " 'arguments': {'id': 'gm1'}}");
+    mb_assert_event(s, id, "interrupted", 0, NULL);
+    mb_job_assert_cancelled(s, 2);
+    g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 2);
+
+    /* The guest finishes the request it had taken. */
+    mb_complete(s, id, 0, NULL);
+    mb_assert_no_event(s);
+    log = read_log(s);
+    g_assert_null(strstr(log, "unknown request"));
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 0);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 2);
+    g_assert_cmpuint(qdict_uint(mb, "served"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "interrupted"), ==, 1);
+    qobject_unref(mb);
+    snc_free(s);
+}
+
+/*
+ * job-cancel while the request is still in the ring, not taken: it is
+ * withdrawn the same way, and its slot reads as empty.
+ */
+static void test_mbox_job_cancel_untaken(void)
+{
+    SNC *s = mb_init(true);
+    uint32_t id;
+
+    mb_job_start(s, "gm2", MB_CHUNK + PAGE);
+    mb_wait_prod(s, 1);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    mb_complete(s, id, 0, NULL);
+    mb_assert_event(s, id, "completed", 0, NULL);
+    mb_wait_prod(s, 2);
+    /* The tail request is one page. */
+    g_assert_cmphex(slot_rd64(s, 1, SNC_REQ_SIZE), ==, PAGE);
+    id = slot_rd32(s, 1, SNC_REQ_ID);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'job-cancel',"
+                             " 'arguments': {'id': 'gm2'}}");
+    mb_assert_event(s, id, "interrupted", 0, NULL);
+    mb_job_assert_cancelled(s, 2);
+    g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ACTION), ==,
+                     SNC_REQ_ACTION_NONE);
+    g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ID), ==, 0);
+    snc_free(s);
+}
+
+/*
+ * A job-id in use, or malformed, and every bad argument fail before
+ * anything is posted: the running job and the mailbox are unchanged.
+ */
+static void test_mbox_job_bad_args(void)
+{
+    SNC *s = mb_init(true);
+    QDict *mb;
+    uint32_t id;
+
+    mb_job_start(s, "gm3", MB_CHUNK);
+    mb_wait_prod(s, 1);
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1, 'job-id': 'gm3'}}",
+                           (uint64_t)MB_ADDR), "gm3");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1, 'job-id': '#x'}}",
+                           (uint64_t)MB_ADDR), "#x");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 7, 'job-id': 'gm4'}}",
+                           (uint64_t)MB_ADDR), "'node' 7");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1, 'timeout-ms': 0,"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR),
+                 "'timeout-ms'");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': %" PRIu64 ", 'node': 1,"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR,
+                           (uint64_t)128 * MiB), "not all guest RAM");
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 1);
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 1);
+    qobject_unref(mb);
+    mb_job_assert_progress(s, "gm3", 0, MB_CHUNK);
+
+    /* The first job is undisturbed and completes. */
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    mb_complete(s, id, 0, NULL);
+    mb_assert_event(s, id, "completed", 0, NULL);
+    qobject_unref(qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT));
+
+    /* Without a serving driver the job is refused at once. */
+    wr32(s, SNC_REG_GUEST_SERVING, 0);
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ","
+                           " 'size': 4096, 'node': 1, 'job-id': 'gm5'}}",
+                           (uint64_t)MB_ADDR), "No guest driver");
+    snc_free(s);
+}
+
+/*
+ * The guest stops serving while a job waits: the request ends as
+ * interrupted and the job fails with an error saying so.
+ */
+static void test_mbox_job_interrupted(void)
+{
+    SNC *s = mb_init(true);
+    QDict *ev, *d;
+    uint32_t id;
+
+    mb_job_start(s, "gm6", 2 * MB_CHUNK);
+    mb_wait_prod(s, 1);
+    id = slot_rd32(s, 0, SNC_REQ_ID);
+    wr32(s, SNC_REG_GUEST_SERVING, 0);
+    mb_assert_event(s, id, "interrupted", 0, NULL);
+    ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
+    d = qdict_get_qdict(ev, "data");
+    g_assert_false(qdict_get_bool(d, "cancelled"));
+    g_assert_nonnull(strstr(qdict_get_str(d, "error"), "interrupted"));
+    g_assert_cmpuint(qdict_uint(d, "requests"), ==, 1);
+    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, 1);
+    qobject_unref(ev);
+    snc_free(s);
+}
+
+/*
  * A malicious guest: the qtest accelerator writes seeded random values
  * of random sizes to random offsets of both BARs, interleaved with
  * reads, for SNC_FUZZ_SECONDS (default 5) seconds; SNC_FUZZ_SEED picks
@@ -2290,6 +2596,15 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/mailbox/save-restore", test_mbox_save_restore);
     qtest_add_func("/snc/mailbox/loadvm", test_mbox_loadvm);
     qtest_add_func("/snc/mailbox/version-1-stream", test_mbox_v1_stream);
+    qtest_add_func("/snc/mailbox/quit-while-waiting",
+                   test_mbox_quit_while_waiting);
+    qtest_add_func("/snc/mailbox/job/progress", test_mbox_job_progress);
+    qtest_add_func("/snc/mailbox/job/cancel", test_mbox_job_cancel);
+    qtest_add_func("/snc/mailbox/job/cancel-untaken",
+                   test_mbox_job_cancel_untaken);
+    qtest_add_func("/snc/mailbox/job/bad-arguments", test_mbox_job_bad_args);
+    qtest_add_func("/snc/mailbox/job/interrupted",
+                   test_mbox_job_interrupted);
     qtest_add_func("/snc/fuzz/random-registers", test_fuzz_random_registers);
     return g_test_run();
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Build QEMU with AddressSanitizer (LeakSanitizer on) and
+# UndefinedBehaviorSanitizer into build/qemu-asan, then run every
+# project qtest under it.  A test passes only if it passes and neither
+# QEMU nor the test program reports anything: any sanitizer report, a
+# leak included, fails the run.  Prints TAP per qtest and a summary;
+# exits non-zero on any failure or report.  Not part of "make check"
+# (the CI time budget); see docs/reliability.md for times and results.
+#
+#   scripts/check-asan.sh [--no-build] [QTEST-PATH-FILTER]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bld=$top/build/qemu-asan
+out=$top/build/asan-results
+build=1
+if [ "${1:-}" = --no-build ]; then
+    build=0
+    shift
+fi
+filter=${1:-}
+
+if [ "$build" = 1 ]; then
+    start=$(date +%s)
+    "$top/scripts/build-qemu.sh" --asan || exit 1
+    echo "check-asan: build $(( $(date +%s) - start )) s"
+fi
+
+rm -rf "$out"
+mkdir -p "$out"
+# Each process writes its reports to its own file (log_path.PID), so a
+# report from QEMU, which the qtest starts and whose stderr it may not
+# show, is never missed.  halt_on_error=0 lets a run show every report.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=0:abort_on_error=0:log_path=$out/asan:detect_stack_use_after_return=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$out/ubsan"
+export LSAN_OPTIONS="suppressions=$top/scripts/lsan-suppressions.txt:print_suppressions=0"
+
+rc=0
+cd "$bld" || exit 1
+for t in tests/qtest/guest-memory-move-test tests/qtest/snc-test; do
+    name=$(basename "$t")
+    start=$(date +%s)
+    args=(--tap -k)
+    [ -n "$filter" ] && args+=(-p "$filter")
+    QTEST_QEMU_BINARY=./qemu-system-x86_64 "./$t" "${args[@]}" \
+        >"$out/$name.tap" 2>"$out/$name.log"
+    trc=$?
+    pass=$(grep -cE '^ok [0-9]+' "$out/$name.tap")
+    fail=$(grep -cE '^not ok [0-9]+' "$out/$name.tap")
+    echo "check-asan: $name: $pass passed, $fail failed, exit $trc," \
+         "$(( $(date +%s) - start )) s"
+    grep -E '^not ok' "$out/$name.tap"
+    [ "$trc" -eq 0 ] && [ "$fail" -eq 0 ] || rc=1
+done
+
+reports=$(find "$out" -name 'asan.*' -o -name 'ubsan.*' | sort)
+if [ -n "$reports" ]; then
+    echo "check-asan: sanitizer reports:"
+    for f in $reports; do
+        echo "== $f"
+        head -60 "$f"
+    done
+    rc=1
+else
+    echo "check-asan: no sanitizer report, no leak"
+fi
+exit $rc
