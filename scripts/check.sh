@@ -53,7 +53,7 @@ suite() {
 # its system-call lookup, the tools' argument checks, the policy
 # engine's decisions on snapshots of QMP replies, and the shared QMP
 # client and the policy's parser against the project's QEMU.
-unit_tests=("$top"/build/tools/tools/lib/guest-numa-test
+unit_tests=("$top"/build/tools/tools/lib/numa-util-test
             "$top"/build/tools/tools/lib/page-migrate-sysfs-test
             "$top"/build/tools/tools/policy/policy-test
             "$top"/build/tools/tools/qmp/qmp-client-test

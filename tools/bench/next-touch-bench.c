@@ -43,7 +43,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 #ifndef MADV_MIGRATE_NEXT_TOUCH
 #define MADV_MIGRATE_NEXT_TOUCH 80
@@ -53,7 +53,7 @@ static long psz;
 
 static double now_ns(void)
 {
-	return (double)gn_now_ns();
+	return (double)nu_now_ns();
 }
 
 static void die(const char *what)
@@ -66,7 +66,7 @@ static void run_on_node(int node)
 {
 	g_autoptr(GError) err = NULL;
 
-	if (!gn_run_on_node(node, &err)) {
+	if (!nu_run_on_node(node, &err)) {
 		fprintf(stderr, "next-touch-bench: %s\n", err->message);
 		exit(1);
 	}
@@ -91,7 +91,7 @@ static double moved_fraction(char *buf, size_t npages)
 	size_t i, n = 0, step = npages > 4096 ? npages / 4096 : 1, seen = 0;
 
 	for (i = 0; i < npages; i += step, seen++)
-		n += gn_page_node(0, buf + i * psz) == 1;
+		n += nu_page_node(0, buf + i * psz) == 1;
 	return (double)n / seen;
 }
 
@@ -342,11 +342,11 @@ int main(int argc, char **argv)
 		return argc == 2 ? 0 : 2;
 	}
 	max_mib = argc == 2 ?
-		(size_t)gn_arg_long("next-touch-bench", "MAX_MIB", argv[1],
+		(size_t)nu_arg_long("next-touch-bench", "MAX_MIB", argv[1],
 				    1, 4096) : 256;
-	psz = (long)gn_page_size();
-	if (numa_available() < 0 || !gn_node_has_memory(0) ||
-	    !gn_node_has_memory(1)) {
+	psz = (long)nu_page_size();
+	if (numa_available() < 0 || !nu_node_has_memory(0) ||
+	    !nu_node_has_memory(1)) {
 		fprintf(stderr, "next-touch-bench: needs two NUMA nodes\n");
 		return 2;
 	}
