@@ -53,7 +53,7 @@ suite() {
 # its system-call lookup, the tools' argument checks, the policy
 # engine's decisions on snapshots of QMP replies, and the shared QMP
 # client and the policy's parser against the project's QEMU.
-unit_tests=("$top"/build/tools/tools/lib/guest-numa-test
+unit_tests=("$top"/build/tools/tools/lib/numa-util-test
             "$top"/build/tools/tools/lib/page-migrate-sysfs-test
             "$top"/build/tools/tools/policy/policy-test
             "$top"/build/tools/tools/qmp/qmp-client-test
@@ -84,6 +84,12 @@ run_host_qtests() {
 
 run_testhost_qtests() {
     "$top/scripts/testhost.sh" "$top/scripts/testhost-qtests.sh" "${qtests[@]}"
+}
+
+# guest-numa's host-level moves between the test host's two nodes.
+run_testhost_cli() {
+    "$top/scripts/testhost.sh" "$top/scripts/testhost-cli.sh" \
+        "$top/build/tools/tools/cli/guest-numa"
 }
 
 # The guest kernel with 2 and 4 virtual NUMA nodes in the project's QEMU:
@@ -124,6 +130,7 @@ suite policy-4-nodes "$top/scripts/policy-e2e.sh"
 suite policy-testhost "$top/scripts/policy-testhost.sh"
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
 suite cli "$top/scripts/cli-suite.sh"
+suite cli-testhost run_testhost_cli
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"

@@ -14,7 +14,8 @@
 # libvirt transport's own tests, tools/qmp/qmp-libvirt-test, run too).  On a host
 # with one NUMA node a move to node 0 succeeds and a move to node 1
 # gives the node error.  "Not permitted" is a user who may not open the
-# QMP or libvirt socket.
+# QMP or libvirt socket.  policy runs the engine, numa-policyd, from
+# build/tools: on the SNC QEMU's socket, and on vm0 through libvirt.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -124,6 +125,16 @@ expect "--help names the commands, examples and exit codes" 0 \
     "5  not permitted" "$gn" --help
 expect "--help: examples" 0 "guest-numa --domain vm0 move cell1 0 --config" \
     "$gn" --help
+expect "--help: policy and its exit codes" 0 "policy ends with the engine's" \
+    "$gn" --help
+expect "policy --json: usage error" 2 "--json does not go with policy" \
+    "$gn" "${idle[@]}" --json policy
+expect "policy: an option of the engine's, not guest-numa's (engine: 2)" 2 \
+    "^numa-policyd: .*frob" "$gn" "${idle[@]}" policy --mode frob
+mkdir -p "$work/alone"
+cp "$gn" "$work/alone/guest-numa"
+expect "policy without numa-policyd anywhere (1)" 1 "no numa-policyd beside" \
+    env PATH=/usr/bin:/bin "$work/alone/guest-numa" "${idle[@]}" policy
 
 # ---- connection errors -----------------------------------------------
 expect "no QMP socket: cannot connect (3)" 3 "No such file or directory" \
@@ -136,6 +147,9 @@ expect "the emulator lacks the project's commands: move (4)" 4 \
 expect "the emulator lacks the project's commands: snc top (4)" 4 \
     "query-snc-counters has not been found" \
     "$gn" --qmp "$work/qmp/stock.sock" snc top
+expect "the emulator lacks the project's commands: policy (4)" 4 \
+    "query-snc-counters has not been found" \
+    "$gn" --qmp "$work/qmp/stock.sock" policy --periods 1
 expect "a user who may not open the QMP socket: not permitted (5)" 5 \
     "Permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups \
     "$gn" "${idle[@]}" placement
@@ -214,6 +228,14 @@ expect "snc top --json" 0 '"zone-size" : ' \
 expect "snc top --period MS configures the SNC" 0 "\(250 ms\)" \
     "$gn" --qmp "$work/qmp/snc.sock" snc top --period 250 --once
 
+# ---- policy over --qmp -------------------------------------------------
+expect "policy without an SNC: the engine's error (1)" 1 \
+    "numa-policyd: QEMU has no snc device" \
+    "$gn" "${idle[@]}" policy --periods 1
+expect "policy: the engine on the QEMU's socket, its options passed on" 0 \
+    "^period 2 sequence" "$gn" --qmp "$work/qmp/snc.sock" policy \
+    --mode host-only --dry-run --periods 2 --period-ms 500
+
 # ---- through libvirt (--domain) ----------------------------------------
 start=$(date +%s.%N)
 if ! libvirt_start "$work/libvirt"; then
@@ -271,6 +293,39 @@ expect "--domain snc top --count 2: events through libvirt" 0 "^2$" sh -c \
     "'$gn' $(printf '%q ' "${dom[@]}")snc top --count 2 -n 1 | grep -c '^snc0:'"
 expect "--domain --json placement" 0 '"memdev" : "ram-node0"' \
     "$gn" "${dom[@]}" --json placement
+
+# policy through libvirt: guest-numa serves QMP to the engine on a
+# private socket and runs each of its commands through the domain.
+expect "--domain policy: the engine runs on the domain through libvirt" 0 \
+    "^period 3 sequence" "$gn" "${dom[@]}" policy --mode host-only \
+    --periods 3 --csv "$work/policy.csv"
+# Columns 5 and 6: the hot zones (from query-snc-counters) and the
+# placement reads (query-guest-memory-placement) of each period.
+expect "--domain policy: the engine read counts and placement through libvirt" \
+    0 "^3 periods, [1-3] with hot zones and placement reads$" \
+    awk -F, 'NR > 1 { n++; if ($5 > 0 && $6 > 0) hot++ }
+             END { printf "%d periods, %d with hot zones and placement reads\n", n, hot }' \
+    "$work/policy.csv"
+expect "--domain policy on a terminal: the engine's live view" 0 "^2$" \
+    sh -c "script -qec \"'$gn' $(printf '%q ' "${dom[@]}")policy --dry-run --periods 2\" /dev/null |
+           grep -c \"$(printf '\033')\[H\""
+expect "--domain policy: the engine's error comes back (engine: 1)" 1 \
+    "^numa-policyd: no snc device named 'nope'" \
+    "$gn" "${dom[@]}" policy --device nope --periods 1
+expect "--domain policy: SIGTERM ends the engine cleanly, nothing left" 0 \
+    "^rc 0, engine gone, socket gone$" sh -c "
+    '$gn' $(printf '%q ' "${dom[@]}")policy --dry-run >'$work/policy-term.log' 2>&1 &
+    pid=\$!
+    sleep 3
+    engine=\$(pgrep -P \$pid)
+    sock=\$(ps -o args= -p \$engine | sed -n 's/.*--qmp \\([^ ]*\\).*/\\1/p')
+    [ -S \"\$sock\" ] || echo no socket \$sock
+    kill -TERM \$pid
+    wait \$pid
+    rc=\$?
+    kill -0 \$engine 2>/dev/null && e=running || e=gone
+    [ -e \"\$(dirname \"\$sock\")\" ] && d=left || d=gone
+    echo \"rc \$rc, engine \$e, socket \$d\""
 
 # The transport itself, at the QMP level (tools/qmp/qmp-libvirt-test),
 # against this daemon: vm0 runs, vm1 is only defined.

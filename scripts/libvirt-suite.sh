@@ -3,9 +3,11 @@
 # defines and starts a TCG domain with NODES vNUMA cells, the snc device
 # and the project's guest kernel, with <emulator> set to
 # build/qemu-system-x86_64.  Then every recipe of the user guide's
-# "From libvirt" section runs verbatim through virsh against it, and
-# the events the commands emit are awaited with `virsh
-# qemu-monitor-event`.  Prints TAP.
+# "From libvirt" section runs verbatim, through virsh and the guest-numa
+# CLI (build/tools), against it: the project's commands, their events
+# awaited with `virsh qemu-monitor-event`, and a save and restore and a
+# managed save that must keep the SNC's counters and a moved cell's
+# placement.  Prints TAP.
 #
 #   scripts/libvirt-suite.sh [NODES]
 #
@@ -22,6 +24,13 @@ nodes=${1:-2}
 work=$top/build/libvirt-suite
 . "$top/scripts/libvirt-lib.sh"
 . "$top/scripts/vm-lib.sh"
+
+for f in "$top/build/qemu-system-x86_64" "$top/build/tools/tools/cli/guest-numa"; do
+    if [ ! -x "$f" ]; then
+        echo "Bail out! no $f (scripts/build-qemu.sh, scripts/build-tools.sh)"
+        exit 1
+    fi
+done
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -60,8 +69,11 @@ fi
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 ok "libvirtd started (${secs%???????} s)"
 
-# virsh as the recipes call it, against the private daemon.
+# virsh and guest-numa as the recipes call them, against the private
+# daemon.
 virsh() { command virsh -c "$LIBVIRT_URI" "$@"; }
+export LIBVIRT_DEFAULT_URI=$LIBVIRT_URI
+export PATH=$top/build/tools/tools/cli:$PATH
 
 domain_xml() {
     libvirt_domain_xml vm0 "$nodes" 1024 4 "$top/build/qemu-system-x86_64" \
@@ -113,12 +125,14 @@ recipes() {
     ' "$top/docs/user-guide.md"
 }
 
-mkdir -p "$work/recipes"
+# They run in order, in one scratch directory (the save recipes keep
+# files there for the restore ones).
+mkdir -p "$work/recipes" "$work/scratch"
 nrecipes=0
 while IFS=$'\037' read -r name expect one file; do
     nrecipes=$((nrecipes + 1))
     [ "$host_nodes" -eq 1 ] && [ -n "$one" ] && expect=$one
-    out=$( (. "$file") 2>&1)
+    out=$( (cd "$work/scratch" && . "$file") 2>&1)
     rc=$?
     if grep -Eq -- "$expect" <<<"$out"; then
         ok "recipe $name"

@@ -1038,6 +1038,112 @@ static void test_multinode_writing_guest_integrity(void)
     unlink(boot);
 }
 
+/*
+ * The backends that libvirt domains use, each moved between two host
+ * nodes with its data intact: <memoryBacking> with <source
+ * type='memfd'/> and <access mode='shared'/> (vhost-user, virtiofs),
+ * <hugepages/> (a file on hugetlbfs, preallocated, or a hugetlb memfd
+ * when shared too), and <allocation mode='immediate'/> (prealloc).
+ */
+typedef struct BackendCase {
+    const char *object;     /* the -object, id m0, 64 MiB, unbound */
+    bool on_hugetlbfs;      /* add mem-path=$QTEST_HUGETLBFS */
+    bool huge;              /* needs free 2 MiB pages on node 0 */
+    bool prealloc;          /* every page is populated from the start */
+} BackendCase;
+
+static const BackendCase backend_shared_memfd = {
+    .object = "memory-backend-memfd,id=m0,size=64M,share=on",
+};
+static const BackendCase backend_hugetlbfs_file = {
+    .object = "memory-backend-file,id=m0,size=64M,prealloc=on",
+    .on_hugetlbfs = true, .huge = true, .prealloc = true,
+};
+static const BackendCase backend_shared_hugetlb_memfd = {
+    .object = "memory-backend-memfd,id=m0,size=64M,share=on,hugetlb=on,"
+              "hugetlbsize=2M",
+    .huge = true,
+};
+static const BackendCase backend_prealloc_ram = {
+    .object = "memory-backend-ram,id=m0,size=64M,prealloc=on",
+    .prealloc = true,
+};
+
+/*
+ * 2 MiB pages a preallocated 64 MiB backend needs on node 0, where it
+ * starts.  Node 1 needs none: the kernel allocates the huge pages that
+ * a move needs on the target node, and the pool follows the pages.
+ */
+#define BACKEND_HUGE_PAGES 32
+
+static bool need_free_huge_pages(unsigned pages)
+{
+    const char *path = "/sys/devices/system/node/node0/hugepages/"
+                       "hugepages-2048kB/free_hugepages";
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) ||
+        g_ascii_strtoull(text, NULL, 10) < pages) {
+        g_autofree char *why = g_strdup_printf(
+            "needs %u free 2 MiB pages on host node 0"
+            " (scripts/testhost-qtests.sh reserves them)", pages);
+        g_test_skip(why);
+        return false;
+    }
+    return true;
+}
+
+static void test_multinode_backend(const void *data)
+{
+    const BackendCase *c = data;
+    /*
+     * Small, as the test host's memory copies are emulated: a pattern
+     * of 256 KiB across the boundary of two 2 MiB pages.
+     */
+    const uint64_t base = 16 * MiB, len = 8 * MiB;
+    const uint64_t at = base + 2 * MiB - 128 * KiB, filled = 256 * KiB;
+    const char *dir = g_getenv("QTEST_HUGETLBFS");
+    QTestState *qts;
+    QDict *rsp, *stats;
+    int to;
+
+    if (!need_host_nodes(2)) {
+        return;
+    }
+    if (c->on_hugetlbfs && !dir) {
+        g_test_skip("needs a hugetlbfs mount named by QTEST_HUGETLBFS"
+                    " (scripts/testhost-qtests.sh mounts one)");
+        return;
+    }
+    if (c->huge && !need_free_huge_pages(BACKEND_HUGE_PAGES)) {
+        return;
+    }
+    qts = qtest_initf("-M pc -m 64M -nodefaults -object %s%s%s,"
+                      "host-nodes=0,policy=bind -numa node,memdev=m0",
+                      c->object, c->on_hugetlbfs ? ",mem-path=" : "",
+                      c->on_hugetlbfs ? dir : "");
+    write_pattern(qts, at, filled, 12);
+    assert_all_on_node(qts, base, len, 0);
+
+    /* To node 1 and back: every populated page moves, each time. */
+    for (to = 1; to >= 0; to--) {
+        rsp = move(qts, base, len, to);
+        stats = qdict_get_qdict(rsp, "stats");
+        assert_stats_consistent(stats);
+        g_assert_cmpuint(qdict_get_uint(stats, "failed"), ==, 0);
+        g_assert_cmpuint(qdict_get_uint(stats, "already-on-node"), ==, 0);
+        g_assert_cmpuint(qdict_get_uint(stats, "bytes-moved"), >=,
+                         c->prealloc ? len : filled);
+        if (c->prealloc) {
+            g_assert_cmpuint(qdict_get_uint(stats, "not-populated"), ==, 0);
+        }
+        qobject_unref(rsp);
+        assert_all_on_node(qts, base, len, to);
+        check_pattern(qts, at, filled, 12);
+    }
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1087,6 +1193,16 @@ int main(int argc, char **argv)
                    test_multinode_move_and_back);
     qtest_add_func("/guest-memory/multinode/writing-guest-integrity",
                    test_multinode_writing_guest_integrity);
+    qtest_add_data_func("/guest-memory/multinode/backend/shared-memfd",
+                        &backend_shared_memfd, test_multinode_backend);
+    qtest_add_data_func("/guest-memory/multinode/backend/hugetlbfs-file",
+                        &backend_hugetlbfs_file, test_multinode_backend);
+    qtest_add_data_func("/guest-memory/multinode/backend/"
+                        "shared-hugetlb-memfd",
+                        &backend_shared_hugetlb_memfd,
+                        test_multinode_backend);
+    qtest_add_data_func("/guest-memory/multinode/backend/prealloc-ram",
+                        &backend_prealloc_ram, test_multinode_backend);
 
     return g_test_run();
 }

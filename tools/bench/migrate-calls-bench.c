@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 #include "page-migrate.h"
 
 enum method { VIRT, PH, MOVE_PAGES, NR_METHODS };
@@ -51,31 +51,31 @@ static void usage(int rc)
  */
 static uint64_t move_once(enum method m, char *buf, size_t npages, int node,
                           void **pages, int *nodes, int *status,
-                          phaddr_t *table, GnPageTable *pagemap)
+                          phaddr_t *table, NuPageTable *pagemap)
 {
-    size_t psz = gn_page_size(), max = migrate_ph_pages_max();
+    size_t psz = nu_page_size(), max = migrate_ph_pages_max();
     struct page_migrate_stats st;
     uint64_t t0, ns = 0;
     size_t i, done, n;
 
     switch (m) {
     case VIRT:
-        t0 = gn_now_ns();
+        t0 = nu_now_ns();
         if (migrate_virt_addr_range(buf, npages * psz, node, &st, 0))
             return 0;
-        ns = gn_now_ns() - t0;
+        ns = nu_now_ns() - t0;
         break;
     case PH:
-        if (!gn_pagemap_pfns(pagemap, buf, npages, table, NULL))
+        if (!nu_pagemap_pfns(pagemap, buf, npages, table, NULL))
             return 0;
         for (i = 0; i < npages; i++)
             table[i] *= psz;
         for (done = 0; done < npages; done += n) {
             n = npages - done < max ? npages - done : max;
-            t0 = gn_now_ns();
+            t0 = nu_now_ns();
             if (migrate_ph_pages(table + done, n, node, &st, 0))
                 return 0;
-            ns += gn_now_ns() - t0;
+            ns += nu_now_ns() - t0;
         }
         break;
     case MOVE_PAGES:
@@ -83,11 +83,11 @@ static uint64_t move_once(enum method m, char *buf, size_t npages, int node,
             pages[i] = buf + i * psz;
             nodes[i] = node;
         }
-        t0 = gn_now_ns();
+        t0 = nu_now_ns();
         if (numa_move_pages(0, (unsigned long)npages, pages, nodes, status,
                             MPOL_MF_MOVE))
             return 0;
-        ns = gn_now_ns() - t0;
+        ns = nu_now_ns() - t0;
         break;
     default:
         return 0;
@@ -107,8 +107,8 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *prog = "migrate-calls-bench";
-    size_t psz = gn_page_size(), bytes, npages, maxpages, on;
-    g_autoptr(GnPageTable) pagemap = NULL;
+    size_t psz = nu_page_size(), bytes, npages, maxpages, on;
+    g_autoptr(NuPageTable) pagemap = NULL;
     g_autoptr(GError) err = NULL;
     long reps = 5, maxbytes = 64L << 20, r;
     int from = 0, to = -1, c, rc = 0, want[NR_METHODS] = { 0 }, any = 0;
@@ -121,16 +121,16 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:t:r:b:m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
-            from = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            from = (int)nu_arg_long(prog, "node", optarg, 0, INT_MAX);
             break;
         case 't':
-            to = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            to = (int)nu_arg_long(prog, "node", optarg, 0, INT_MAX);
             break;
         case 'r':
-            reps = gn_arg_long(prog, "reps", optarg, 1, 1000);
+            reps = nu_arg_long(prog, "reps", optarg, 1, 1000);
             break;
         case 'b':
-            maxbytes = gn_arg_long(prog, "size", optarg, 4096, 1L << 32);
+            maxbytes = nu_arg_long(prog, "size", optarg, 4096, 1L << 32);
             break;
         case 'm':
             for (m = 0; m < NR_METHODS; m++)
@@ -151,15 +151,15 @@ int main(int argc, char **argv)
             want[m] = 1;
     if (want[VIRT] || want[PH])
         page_migrate_require(prog);
-    gn_numa_check(prog, from);
+    nu_numa_check(prog, from);
     if (to < 0)
-        to = gn_other_node(from);
+        to = nu_other_node(from);
     if (to < 0) {
         fprintf(stderr, "%s: needs two NUMA nodes\n", prog);
         return 1;
     }
-    gn_numa_check(prog, to);
-    pagemap = gn_pagemap_open(0, &err);
+    nu_numa_check(prog, to);
+    pagemap = nu_pagemap_open(0, &err);
     if (!pagemap) {
         fprintf(stderr, "%s: %s\n", prog, err->message);
         return 1;
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
         for (m = 0; m < NR_METHODS; m++) {
             if (!want[m])
                 continue;
-            buf = gn_buffer_alloc_on(npages, from);
+            buf = nu_buffer_alloc_on(npages, from);
             if (!buf) {
                 fprintf(stderr, "%s: no memory for %zu bytes\n", prog, bytes);
                 return 1;
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
                 dst = r & 1 ? from : to;
                 ns = move_once((enum method)m, buf, npages, dst, pages, nodes,
                                status, table, pagemap);
-                on = gn_pages_on_node(0, buf, npages > 64 ? 64 : npages, dst);
+                on = nu_pages_on_node(0, buf, npages > 64 ? 64 : npages, dst);
                 if (!ns || on != (npages > 64 ? 64 : npages)) {
                     fprintf(stderr, "%s: %s of %zu bytes to "
                             "node %d: %s\n", prog, method_names[m], bytes, dst,
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
                 printf("%s,%zu,%zu,%ld,%llu,%zu\n", method_names[m], bytes,
                        npages, r, (unsigned long long)ns, on);
             }
-            if (!gn_buffer_intact(buf, npages)) {
+            if (!nu_buffer_intact(buf, npages)) {
                 fprintf(stderr, "%s: %s corrupted the buffer\n", prog,
                         method_names[m]);
                 rc = 1;

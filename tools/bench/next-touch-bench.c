@@ -52,7 +52,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 #ifndef MADV_MIGRATE_NEXT_TOUCH
 #define MADV_MIGRATE_NEXT_TOUCH 80
@@ -68,7 +68,7 @@ static long batch_pages;
 
 static double now_ns(void)
 {
-	return (double)gn_now_ns();
+	return (double)nu_now_ns();
 }
 
 static void die(const char *what)
@@ -81,7 +81,7 @@ static void run_on_node(int node)
 {
 	g_autoptr(GError) err = NULL;
 
-	if (!gn_run_on_node(node, &err)) {
+	if (!nu_run_on_node(node, &err)) {
 		fprintf(stderr, "next-touch-bench: %s\n", err->message);
 		exit(1);
 	}
@@ -152,7 +152,7 @@ static double moved_fraction(char *buf, size_t npages)
 	size_t i, n = 0, step = npages > 4096 ? npages / 4096 : 1, seen = 0;
 
 	for (i = 0; i < npages; i += step, seen++)
-		n += gn_page_node(0, buf + i * psz) == 1;
+		n += nu_page_node(0, buf + i * psz) == 1;
 	return (double)n / seen;
 }
 
@@ -468,12 +468,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	max_mib = optind < argc ?
-		(size_t)gn_arg_long("next-touch-bench", "MAX_MIB",
+		(size_t)nu_arg_long("next-touch-bench", "MAX_MIB",
 				    argv[optind], 1, 4096) : 256;
 	batch_pages = read_batch_pages();
-	psz = (long)gn_page_size();
-	if (numa_available() < 0 || !gn_node_has_memory(0) ||
-	    !gn_node_has_memory(1)) {
+	psz = (long)nu_page_size();
+	if (numa_available() < 0 || !nu_node_has_memory(0) ||
+	    !nu_node_has_memory(1)) {
 		fprintf(stderr, "next-touch-bench: needs two NUMA nodes\n");
 		return 2;
 	}

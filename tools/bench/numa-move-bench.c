@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 #define PAGE 4096UL
 
@@ -46,7 +46,7 @@ static uint64_t parse_u64(const char *s, const char *what)
 {
     uint64_t v;
 
-    if (!gn_parse_u64(s, &v)) {
+    if (!nu_parse_u64(s, &v)) {
         fprintf(stderr, "numa-move-bench: bad %s '%s'\n", what, s);
         exit(2);
     }
@@ -77,12 +77,12 @@ static int cmd_move_pages(int argc, char **argv)
         nodes[i] = node;
     }
 
-    t0 = gn_now_ns();
+    t0 = nu_now_ns();
     if (numa_move_pages(pid, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
         fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
         return 1;
     }
-    t1 = gn_now_ns();
+    t1 = nu_now_ns();
     for (i = 0; i < n; i++) {
         moved += status[i] == node;
     }
@@ -109,9 +109,9 @@ static int cmd_memcpy(int argc, char **argv)
     }
     memset(src, 0x5a, len);
     memset(dst, 0, len);            /* populate, as a move's target is */
-    t0 = gn_now_ns();
+    t0 = nu_now_ns();
     memcpy(dst, src, len);
-    t1 = gn_now_ns();
+    t1 = nu_now_ns();
     printf("ns=%" PRIu64 " check=%d\n", t1 - t0, dst[len - 1]);
     numa_free(src, len);
     numa_free(dst, len);
@@ -127,7 +127,7 @@ static int cmd_time(int argc, char **argv)
     if (argc < 2) {
         usage();
     }
-    t0 = gn_now_ns();
+    t0 = nu_now_ns();
     child = fork();
     if (child == 0) {
         execvp(argv[1], argv + 1);
@@ -139,7 +139,7 @@ static int cmd_time(int argc, char **argv)
         fprintf(stderr, "numa-move-bench: %s\n", strerror(errno));
         return 1;
     }
-    t1 = gn_now_ns();
+    t1 = nu_now_ns();
     printf("ns=%" PRIu64 "\n", t1 - t0);
     return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
 }

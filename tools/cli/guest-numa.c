@@ -20,6 +20,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "cli-policy.h"
 #include "qmp-client.h"
 #include "qmp-libvirt.h"
 
@@ -97,6 +98,8 @@ static const char description[] =
 "  move --cancel JOB        cancel a move job\n"
 "  placement [ADDR SIZE]    which host nodes back the guest's RAM\n"
 "  snc top                  the hottest zones per node (SNC counters)\n"
+"  policy [ENGINE-OPTION...] run the policy engine, numa-policyd, on the\n"
+"                           guest; the options after policy are its own\n"
 "\n"
 "Sizes and addresses take units: 4096, 0x100000, 64M, 1G (K, M, G, T are\n"
 "powers of 1024).  A move runs as a QEMU job with a progress bar on a\n"
@@ -112,6 +115,7 @@ static const char description[] =
 "  guest-numa --domain vm0 move --cancel guest-numa-1234\n"
 "  guest-numa --domain vm0 --connect qemu:///system snc top -n 3\n"
 "  guest-numa --qmp /run/vm0.qmp --json placement | jq .nodes\n"
+"  guest-numa --domain vm0 policy --mode host-only --periods 10\n"
 "\n"
 "Exit codes:\n"
 "  0  ok\n"
@@ -121,6 +125,9 @@ static const char description[] =
 "     domain is not running\n"
 "  4  the emulator lacks the project's commands (not the project's QEMU)\n"
 "  5  not permitted\n"
+"  policy ends with the engine's own exit code once it runs (see\n"
+"  numa-policyd --help: 1 QEMU cannot be reached, has no SNC or went\n"
+"  away; 2 a usage error of its options).\n"
 "\n"
 "See guest-numa(1) and docs/user-guide.md.";
 
@@ -1022,6 +1029,62 @@ static int cmd_snc(QmpClient *client, char **args, int nargs)
     }
 }
 
+/* ---- policy ---------------------------------------------------------- */
+
+/*
+ * The index in @argv of the command word "policy", or 0 if the command
+ * is another.  What follows it is the engine's, so it has to be cut
+ * off before GOptionContext sees options that it does not know.
+ */
+static int find_policy(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const GOptionEntry *e;
+
+        if (g_str_equal(argv[i], "--")) {
+            return 0;
+        }
+        if (argv[i][0] != '-') {
+            return g_str_equal(argv[i], "policy") ? i : 0;
+        }
+        /* Skip the value of one of guest-numa's options. */
+        for (e = entries; e->long_name; e++) {
+            g_autofree char *l = g_strconcat("--", e->long_name, NULL);
+
+            if (e->arg != G_OPTION_ARG_NONE &&
+                (g_str_equal(argv[i], l) ||
+                 (e->short_name && argv[i][1] == e->short_name &&
+                  !argv[i][2]))) {
+                i++;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmd_policy(QmpClient *client, char **engine_args)
+{
+    g_autofree char *engine = cli_policy_engine();
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(GError) err = NULL;
+    int rc;
+
+    if (!engine) {
+        fprintf(stderr, "guest-numa: policy: no numa-policyd beside "
+                "guest-numa or on the PATH (set GUEST_NUMA_POLICYD)\n");
+        return EXIT_FAILED;
+    }
+    /* The engine's first query: is this the project's QEMU? */
+    ret = qmp_client_execute(client, "query-snc-counters", NULL, &err);
+    if (!ret) {
+        return fail(err);
+    }
+    rc = cli_policy_run(client, opt_qmp, engine, engine_args,
+                        g_strv_length(engine_args));
+    return rc < 0 ? EXIT_FAILED : rc;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -1029,8 +1092,9 @@ int main(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(QmpClient) client = NULL;
+    g_auto(GStrv) engine_args = NULL;
     char **args;
-    int nargs;
+    int nargs, policy_at;
 
     ctx = g_option_context_new("[--qmp SOCKET | --domain NAME] COMMAND ...");
     g_option_context_set_summary(ctx,
@@ -1039,13 +1103,19 @@ int main(int argc, char **argv)
         "or a libvirt domain).");
     g_option_context_set_description(ctx, description);
     g_option_context_add_main_entries(ctx, entries, NULL);
+    policy_at = find_policy(argc, argv);
+    if (policy_at) {
+        engine_args = g_strdupv(argv + policy_at + 1);
+        argc = policy_at + 1;
+    }
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         return usage_error("%s", err->message);
     }
     args = argv + 1;
     nargs = argc - 1;
     if (nargs < 1) {
-        return usage_error("no command (move, placement, snc top)");
+        return usage_error("no command (move, placement, snc top, "
+                           "policy)");
     }
     if (!!opt_qmp == !!opt_domain) {
         return usage_error("give one of --qmp SOCKET and --domain NAME");
@@ -1060,7 +1130,7 @@ int main(int argc, char **argv)
         return usage_error("--workers must be between 1 and 8");
     }
     if (!g_str_equal(args[0], "move") && !g_str_equal(args[0], "placement") &&
-        !g_str_equal(args[0], "snc")) {
+        !g_str_equal(args[0], "snc") && !g_str_equal(args[0], "policy")) {
         return usage_error("unknown command '%s'", args[0]);
     }
     if (!g_str_equal(args[0], "move") &&
@@ -1074,6 +1144,11 @@ int main(int argc, char **argv)
         return usage_error("--period, --once and --count go with snc top");
     }
 
+    if (g_str_equal(args[0], "policy") && opt_json) {
+        return usage_error("--json does not go with policy (see the "
+                           "engine's --csv)");
+    }
+
     client = opt_qmp ? qmp_client_new_socket(opt_qmp, opt_timeout * 1000) :
                        qmp_client_new_libvirt(opt_connect, opt_domain);
     if (!qmp_client_connect(client, &err)) {
@@ -1084,6 +1159,9 @@ int main(int argc, char **argv)
     }
     if (g_str_equal(args[0], "placement")) {
         return cmd_placement(client, args + 1, nargs - 1);
+    }
+    if (g_str_equal(args[0], "policy")) {
+        return cmd_policy(client, engine_args);
     }
     return cmd_snc(client, args + 1, nargs - 1);
 }

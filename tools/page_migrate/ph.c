@@ -34,9 +34,9 @@ int main(int argc, char **argv)
 {
     struct pm_own_move m = pm_parse_own_move("ph", argc, argv, usage);
     struct page_migrate_stats st, total = { 0, 0 };
-    size_t psz = gn_page_size(), max = migrate_ph_pages_max();
+    size_t psz = nu_page_size(), max = migrate_ph_pages_max();
     size_t npages = (size_t)m.npages, i, done, n, on;
-    g_autoptr(GnPageTable) pagemap = NULL;
+    g_autoptr(NuPageTable) pagemap = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree uint64_t *pfns = NULL;
     bool intact;
@@ -44,8 +44,8 @@ int main(int argc, char **argv)
 
     buf = pm_own_buffer("ph", &m);
     pfns = g_new(uint64_t, npages);
-    pagemap = gn_pagemap_open(0, &err);
-    if (!pagemap || !gn_pagemap_pfns(pagemap, buf, npages, pfns, &err)) {
+    pagemap = nu_pagemap_open(0, &err);
+    if (!pagemap || !nu_pagemap_pfns(pagemap, buf, npages, pfns, &err)) {
         fprintf(stderr, "ph: %s\n", err->message);
         return 1;
     }
@@ -66,8 +66,8 @@ int main(int argc, char **argv)
         total.successful += st.successful;
         total.failed += st.failed;
     }
-    on = gn_pages_on_node(0, buf, npages, m.to);
-    intact = gn_buffer_intact(buf, npages);
+    on = nu_pages_on_node(0, buf, npages, m.to);
+    intact = nu_buffer_intact(buf, npages);
     numa_free(buf, npages * psz);
     return pm_report_own_move("ph", " by physical address", &m, &total, on, intact);
 }

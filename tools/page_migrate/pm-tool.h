@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 #include "page-migrate.h"
 
 /* What ph and v are asked to do: move @npages own pages @from -> @to. */
@@ -45,13 +45,13 @@ static inline struct pm_own_move pm_parse_own_move(const char *prog,
     while ((c = getopt_long(argc, argv, "n:f:t:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            m.npages = gn_arg_long(prog, "page count", optarg, 1, 1L << 24);
+            m.npages = nu_arg_long(prog, "page count", optarg, 1, 1L << 24);
             break;
         case 'f':
-            m.from = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            m.from = (int)nu_arg_long(prog, "node", optarg, 0, INT_MAX);
             break;
         case 't':
-            m.to = (int)gn_arg_long(prog, "node", optarg, 0, INT_MAX);
+            m.to = (int)nu_arg_long(prog, "node", optarg, 0, INT_MAX);
             break;
         case 'j':
             m.json = 1;
@@ -67,11 +67,11 @@ static inline struct pm_own_move pm_parse_own_move(const char *prog,
         usage(2);
     }
     page_migrate_require(prog);
-    gn_numa_check(prog, m.from);
+    nu_numa_check(prog, m.from);
     if (m.to < 0) {
-        m.to = gn_other_node(m.from);
+        m.to = nu_other_node(m.from);
     }
-    gn_numa_check(prog, m.to);
+    nu_numa_check(prog, m.to);
     if (m.to < 0) {
         fprintf(stderr, "%s: needs two NUMA nodes with memory\n", prog);
         exit(1);
@@ -83,7 +83,7 @@ static inline struct pm_own_move pm_parse_own_move(const char *prog,
 static inline char *pm_own_buffer(const char *prog,
                                   const struct pm_own_move *m)
 {
-    char *buf = gn_buffer_alloc_on((size_t)m->npages, m->from);
+    char *buf = nu_buffer_alloc_on((size_t)m->npages, m->from);
 
     if (!buf) {
         fprintf(stderr, "%s: cannot allocate %ld pages on node %d\n", prog,

@@ -37,12 +37,12 @@ int main(int argc, char **argv)
     char *buf;
 
     buf = pm_own_buffer("v", &m);
-    if (migrate_virt_addr_range(buf, npages * gn_page_size(), m.to, &st, 0)) {
+    if (migrate_virt_addr_range(buf, npages * nu_page_size(), m.to, &st, 0)) {
         fprintf(stderr, "v: migrate_virt_addr_range: %s\n", g_strerror(errno));
         return 1;
     }
-    on = gn_pages_on_node(0, buf, npages, m.to);
-    intact = gn_buffer_intact(buf, npages);
-    numa_free(buf, npages * gn_page_size());
+    on = nu_pages_on_node(0, buf, npages, m.to);
+    intact = nu_buffer_intact(buf, npages);
+    numa_free(buf, npages * nu_page_size());
     return pm_report_own_move("v", "", &m, &st, on, intact);
 }

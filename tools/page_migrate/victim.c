@@ -20,7 +20,7 @@
 #include <numa.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 static void usage(int rc)
 {
@@ -49,13 +49,13 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "n:N:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            npages = gn_arg_long("victim", "page count", optarg, 1, 1L << 24);
+            npages = nu_arg_long("victim", "page count", optarg, 1, 1L << 24);
             break;
         case 'N':
-            node = (int)gn_arg_long("victim", "node", optarg, 0, INT_MAX);
+            node = (int)nu_arg_long("victim", "node", optarg, 0, INT_MAX);
             break;
         case 's':
-            seconds = gn_arg_long("victim", "seconds", optarg, 0, 1L << 30);
+            seconds = nu_arg_long("victim", "seconds", optarg, 0, 1L << 30);
             break;
         case 'h':
             usage(0);
@@ -67,19 +67,19 @@ int main(int argc, char **argv)
     if (optind != argc) {
         usage(2);
     }
-    gn_numa_check("victim", node);
-    buf = gn_buffer_alloc_on((size_t)npages, node);
+    nu_numa_check("victim", node);
+    buf = nu_buffer_alloc_on((size_t)npages, node);
     if (!buf) {
         fprintf(stderr, "victim: cannot allocate %ld pages on node %d\n",
                 npages, node);
         return 1;
     }
     printf("pid=%d addr=%p len=%zu node=%d\n", (int)getpid(), (void *)buf,
-           (size_t)npages * gn_page_size(), node);
+           (size_t)npages * nu_page_size(), node);
     fflush(stdout);
     end = time(NULL) + seconds;
     while (seconds < 0 || time(NULL) < end) {
-        if (!gn_buffer_intact(buf, (size_t)npages)) {
+        if (!nu_buffer_intact(buf, (size_t)npages)) {
             fprintf(stderr, "victim: contents changed\n");
             return 1;
         }

@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 #include "page-migrate.h"
 
 static void usage(int rc)
@@ -40,7 +40,7 @@ static uint64_t arg_u64(const char *what, const char *s)
 {
     uint64_t v;
 
-    if (!gn_parse_u64(s, &v)) {
+    if (!nu_parse_u64(s, &v)) {
         fprintf(stderr, "vmig: bad %s '%s' (a number, 0x for hex)\n", what,
                 s);
         exit(2);
@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     struct page_migrate_stats st = { 0, 0 };
-    uint64_t psz = gn_page_size(), addr, len, end, ram;
+    uint64_t psz = nu_page_size(), addr, len, end, ram;
     size_t npages, on;
     int json = 0, c, pid, node;
 
@@ -103,10 +103,10 @@ int main(int argc, char **argv)
     if (argc - optind != 4) {
         usage(2);
     }
-    pid = (int)gn_arg_long("vmig", "pid", argv[optind], 1, INT_MAX);
+    pid = (int)nu_arg_long("vmig", "pid", argv[optind], 1, INT_MAX);
     addr = arg_u64("address", argv[optind + 1]);
     len = arg_u64("length", argv[optind + 2]);
-    node = (int)gn_arg_long("vmig", "node", argv[optind + 3], 0, INT_MAX);
+    node = (int)nu_arg_long("vmig", "node", argv[optind + 3], 0, INT_MAX);
     if (addr % psz) {
         fprintf(stderr, "vmig: address 0x%" PRIx64 " is not page aligned "
                 "(%" PRIu64 " bytes)\n", addr, psz);
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
         return 2;
     }
     page_migrate_require("vmig");
-    gn_numa_check("vmig", node);
+    nu_numa_check("vmig", node);
 
     if (migrate_virt_addr_range((void *)(uintptr_t)addr, (size_t)len, node,
                                 &st, pid)) {
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
                 g_strerror(errno));
         return 1;
     }
-    on = gn_pages_on_node(pid, (const void *)(uintptr_t)addr, npages, node);
+    on = nu_pages_on_node(pid, (const void *)(uintptr_t)addr, npages, node);
     if (json) {
         printf("{\"pid\": %d, \"pages\": %zu, \"node\": %d, \"successful\": "
                "%u, \"failed\": %u, \"on_node\": %zu}\n",

@@ -48,7 +48,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 #include "page-migrate.h"
 
 #define PROG "phase-shift"
@@ -86,14 +86,14 @@ static void *worker_run(void *opaque)
     Worker *w = opaque;
     g_autoptr(GError) err = NULL;
 
-    if (gn_pin_to_node(w->node, &err) < 0) {
+    if (nu_pin_to_node(w->node, &err) < 0) {
         fprintf(stderr, PROG ": thread of node %d: %s\n", w->node,
                 err->message);
         exit(1);
     }
     while (!atomic_load(&stop)) {
         const Worker *d = data_of(w, atomic_load(&phase));
-        size_t size = d->npages * gn_page_size();
+        size_t size = d->npages * nu_page_size();
 
         for (size_t off = 0; off < size; off += CACHE_LINE) {
             (*(volatile uint64_t *)(d->region + off))++;
@@ -116,13 +116,13 @@ static int cmp_u64(const void *a, const void *b)
  */
 static void print_region_zones(int r, const Worker *w)
 {
-    g_autoptr(GnPageTable) pagemap = NULL;
+    g_autoptr(NuPageTable) pagemap = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree uint64_t *zone = g_new(uint64_t, w->npages);
-    size_t psz = gn_page_size(), n = 0;
+    size_t psz = nu_page_size(), n = 0;
 
-    pagemap = gn_pagemap_open(0, &err);
-    if (!pagemap || !gn_pagemap_pfns(pagemap, w->region, w->npages, zone,
+    pagemap = nu_pagemap_open(0, &err);
+    if (!pagemap || !nu_pagemap_pfns(pagemap, w->region, w->npages, zone,
                                      &err)) {
         printf("# region %d zones unknown: %s\n", r, err->message);
         return;
@@ -146,7 +146,7 @@ static void region_alloc(Worker *w)
 {
     size_t size = (size_t)opt_mib << 20;
 
-    w->npages = size / gn_page_size();
+    w->npages = size / nu_page_size();
     /* Round robin over every node, page by page. */
     w->region = numa_alloc_interleaved(size);
     if (!w->region) {
@@ -155,7 +155,7 @@ static void region_alloc(Worker *w)
         exit(1);
     }
     /* Fault it in now, one region after the other. */
-    for (size_t off = 0; off < size; off += gn_page_size()) {
+    for (size_t off = 0; off < size; off += nu_page_size()) {
         w->region[off] = 1;
     }
 }
@@ -164,7 +164,7 @@ static void region_alloc(Worker *w)
 static void mark_next_touch(void)
 {
     for (int i = 0; i < nr_workers; i++) {
-        if (madvise(workers[i].region, workers[i].npages * gn_page_size(),
+        if (madvise(workers[i].region, workers[i].npages * nu_page_size(),
                     MADV_MIGRATE_NEXT_TOUCH)) {
             perror(PROG ": madvise(MADV_MIGRATE_NEXT_TOUCH)");
             exit(1);
@@ -196,7 +196,7 @@ static double fraction_on_node(const Worker *w, int node)
     for (size_t i = 0; i < n; i++) {
         size_t stride = w->npages / n;
 
-        pages[i] = w->region + (i * stride + i % stride) * gn_page_size();
+        pages[i] = w->region + (i * stride + i % stride) * nu_page_size();
     }
     if (numa_move_pages(0, n, pages, NULL, status, 0) < 0) {
         return 0;
@@ -209,7 +209,7 @@ static double fraction_on_node(const Worker *w, int node)
 
 static double seconds_since(uint64_t start)
 {
-    return (gn_now_ns() - start) / 1e9;
+    return (nu_now_ns() - start) / 1e9;
 }
 
 static void print_header(void)
@@ -322,21 +322,21 @@ static void parse_options(int argc, char **argv)
                 opt_period);
         exit(2);
     }
-    gn_arg_check_range(PROG, "--mib", opt_mib, 1, 4096);
-    gn_arg_check_range(PROG, "--samples", opt_samples, 0, 1 << 20);
+    nu_arg_check_range(PROG, "--mib", opt_mib, 1, 4096);
+    nu_arg_check_range(PROG, "--samples", opt_samples, 0, 1 << 20);
     if (opt_zone_size < 4096 || (opt_zone_size & (opt_zone_size - 1))) {
         fprintf(stderr, PROG ": bad --zone-size %" G_GINT64_FORMAT
                 " (a power of two, at least 4096)\n", opt_zone_size);
         exit(2);
     }
-    gn_numa_check(PROG, -1);
+    nu_numa_check(PROG, -1);
     nodes = numa_max_node() + 1;
     if (!opt_threads) {
         opt_threads = nodes;
     }
-    gn_arg_check_range(PROG, "--threads", opt_threads, 1, nodes);
+    nu_arg_check_range(PROG, "--threads", opt_threads, 1, nodes);
     for (int n = 0; n < opt_threads; n++) {
-        if (gn_node_first_cpu(n) < 0 || !gn_node_has_memory(n)) {
+        if (nu_node_first_cpu(n) < 0 || !nu_node_has_memory(n)) {
             fprintf(stderr, PROG ": node %d has no CPU or no memory\n", n);
             exit(1);
         }
@@ -364,7 +364,7 @@ int main(int argc, char **argv)
     if (opt_next_touch) {
         mark_next_touch();
     }
-    start = last = gn_now_ns();
+    start = last = nu_now_ns();
     for (int i = 0; i < nr_workers; i++) {
         pthread_create(&workers[i].thread, NULL, worker_run, &workers[i]);
     }
@@ -387,7 +387,7 @@ int main(int argc, char **argv)
             continue;
         }
         sleep_until(start, next);
-        now = gn_now_ns();
+        now = nu_now_ns();
         t = (now - start) / 1e9;
         print_row(t, in_phase, (now - last) / 1e9, passes);
         last = now;

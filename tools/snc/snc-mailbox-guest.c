@@ -49,7 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 #define WAIT_SECONDS    300
 
@@ -118,7 +118,7 @@ static int pfn_cmp(const void *a, const void *b)
  */
 static size_t pfn_runs(uint64_t *pfns, size_t n, GString *out)
 {
-    size_t ps = gn_page_size(), runs = 0;
+    size_t ps = nu_page_size(), runs = 0;
 
     qsort(pfns, n, sizeof(*pfns), pfn_cmp);
 
@@ -143,7 +143,7 @@ static int cmd_buffer(void)
 {
     size_t runs;
     g_autoptr(GError) err = NULL;
-    g_autoptr(GnPageTable) pm = NULL;
+    g_autoptr(NuPageTable) pm = NULL;
     g_autoptr(GString) ranges = g_string_new(NULL);
     g_auto(GStrv) words = NULL;
     g_autofree uint64_t *pfns = g_new0(uint64_t, opt_pages);
@@ -152,21 +152,21 @@ static int cmd_buffer(void)
     char *buf;
     bool intact;
 
-    gn_numa_check("snc-mailbox-guest", opt_to);
+    nu_numa_check("snc-mailbox-guest", opt_to);
     if (base < 0) {
         printf("Bail out! no SNC driver in sysfs\n");
         return 1;
     }
-    buf = gn_buffer_alloc_on(opt_pages, opt_from);
-    pm = gn_pagemap_open(0, &err);
-    if (!buf || !pm || !gn_pagemap_pfns(pm, buf, opt_pages, pfns, &err)) {
+    buf = nu_buffer_alloc_on(opt_pages, opt_from);
+    pm = nu_pagemap_open(0, &err);
+    if (!buf || !pm || !nu_pagemap_pfns(pm, buf, opt_pages, pfns, &err)) {
         printf("Bail out! buffer or pagemap: %s\n",
                err ? err->message : "no memory");
         return 1;
     }
     printf("1..3\n");
     printf("%s 1 - %d pages on node %d before the requests\n",
-           gn_pages_on_node(0, buf, opt_pages, opt_from) == (size_t)opt_pages
+           nu_pages_on_node(0, buf, opt_pages, opt_from) == (size_t)opt_pages
            ? "ok" : "not ok", opt_pages, opt_from);
 
     /* Contiguous runs of PFNs, one request each. */
@@ -186,8 +186,8 @@ static int cmd_buffer(void)
     if (!wait_requests(base, runs)) {
         return 1;
     }
-    on_to = gn_pages_on_node(0, buf, opt_pages, opt_to);
-    intact = gn_buffer_intact(buf, opt_pages);
+    on_to = nu_pages_on_node(0, buf, opt_pages, opt_to);
+    intact = nu_buffer_intact(buf, opt_pages);
     printf("%s 2 - every page is on node %d (%zu of %d)\n",
            on_to == (size_t)opt_pages ? "ok" : "not ok", opt_to, on_to,
            opt_pages);
@@ -199,10 +199,10 @@ static int cmd_buffer(void)
 static int cmd_bench(void)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(GnPageTable) pm = gn_pagemap_open(0, &err);
-    size_t ps = gn_page_size();
+    g_autoptr(NuPageTable) pm = nu_pagemap_open(0, &err);
+    size_t ps = nu_page_size();
 
-    gn_numa_check("snc-mailbox-guest", opt_to);
+    nu_numa_check("snc-mailbox-guest", opt_to);
     if (!pm || completed_requests() < 0) {
         printf("# no pagemap or no SNC driver\n");
         return 1;
@@ -213,11 +213,11 @@ static int cmd_bench(void)
 
         for (int rep = 0; rep < opt_reps; rep++) {
             g_autoptr(GString) line = g_string_new(NULL);
-            char *buf = gn_buffer_alloc_on(npages, opt_from);
+            char *buf = nu_buffer_alloc_on(npages, opt_from);
             long base = completed_requests();
             size_t runs;
 
-            if (!buf || !gn_pagemap_pfns(pm, buf, npages, pfns, &err)) {
+            if (!buf || !nu_pagemap_pfns(pm, buf, npages, pfns, &err)) {
                 printf("# bench: no buffer of %zu bytes\n", bytes);
                 return 1;
             }
@@ -231,7 +231,7 @@ static int cmd_bench(void)
                 return 1;
             }
             printf("# bench-done %zu %d %zu\n", bytes, rep,
-                   gn_pages_on_node(0, buf, npages, opt_to));
+                   nu_pages_on_node(0, buf, npages, opt_to));
             numa_free(buf, bytes);
         }
     }
@@ -306,9 +306,9 @@ static int cmd_snapshot(void)
 
 static int cmd_free_range(void)
 {
-    size_t ps = gn_page_size();
+    size_t ps = nu_page_size();
     g_autoptr(GError) err = NULL;
-    g_autoptr(GnPageTable) kpf = gn_kpageflags_open(&err);
+    g_autoptr(NuPageTable) kpf = nu_kpageflags_open(&err);
     uint64_t chunk[4096], run_start = 0, run = 0;
 
     if (!kpf) {
@@ -320,7 +320,7 @@ static int cmd_free_range(void)
          pfn -= 4096) {
         uint64_t first = pfn - 4096;
 
-        if (!gn_page_table_read(kpf, first, 4096, chunk, NULL)) {
+        if (!nu_page_table_read(kpf, first, 4096, chunk, NULL)) {
             continue;
         }
         for (int k = 4095; k >= 0; k--) {
@@ -373,16 +373,16 @@ int main(int argc, char **argv)
                 err ? err->message : "one command expected");
         return 2;
     }
-    gn_arg_check_range("snc-mailbox-guest", "pages", opt_pages, 1, 65536);
-    gn_arg_check_range("snc-mailbox-guest", "requests", opt_requests, 1,
+    nu_arg_check_range("snc-mailbox-guest", "pages", opt_pages, 1, 65536);
+    nu_arg_check_range("snc-mailbox-guest", "requests", opt_requests, 1,
                        100000);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(argv[1], "buffer")) {
         return cmd_buffer();
     }
     if (!strcmp(argv[1], "bench")) {
-        gn_arg_check_range("snc-mailbox-guest", "reps", opt_reps, 1, 1000);
-        gn_arg_check_range("snc-mailbox-guest", "max-bytes", opt_max_bytes,
+        nu_arg_check_range("snc-mailbox-guest", "reps", opt_reps, 1, 1000);
+        nu_arg_check_range("snc-mailbox-guest", "max-bytes", opt_max_bytes,
                            4096, 1L << 30);
         return cmd_bench();
     }

@@ -39,7 +39,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 #include "snc_regs.h"
 
@@ -148,9 +148,9 @@ static bool snc_open(void)
 /* Allocate, fault in and locate the worker's buffer. */
 static void worker_alloc(Worker *w)
 {
-    size_t psz = gn_page_size(), npages = w->size / psz, i;
+    size_t psz = nu_page_size(), npages = w->size / psz, i;
     g_autofree uint64_t *pfns = g_new(uint64_t, npages);
-    g_autoptr(GnPageTable) pagemap = NULL;
+    g_autoptr(NuPageTable) pagemap = NULL;
     g_autoptr(GError) err = NULL;
 
     w->buf = aligned_alloc(HUGE, w->size);
@@ -158,8 +158,8 @@ static void worker_alloc(Worker *w)
     madvise(w->buf, w->size, MADV_HUGEPAGE);
     memset(w->buf, 1, w->size);
     memset(w->zone_pages, 0, snc.zones * sizeof(*w->zone_pages));
-    pagemap = gn_pagemap_open(0, &err);
-    if (!pagemap || !gn_pagemap_pfns(pagemap, w->buf, npages, pfns, &err)) {
+    pagemap = nu_pagemap_open(0, &err);
+    if (!pagemap || !nu_pagemap_pfns(pagemap, w->buf, npages, pfns, &err)) {
         g_error("%s", err->message);
     }
     for (i = 0; i < npages; i++) {
@@ -173,7 +173,7 @@ static void worker_alloc(Worker *w)
             w->zone_pages[zone]++;
         }
     }
-    w->local = gn_pages_on_node(0, w->buf, npages, w->node) == npages;
+    w->local = nu_pages_on_node(0, w->buf, npages, w->node) == npages;
 }
 
 static void touch(Worker *w)
@@ -189,7 +189,7 @@ static void *worker_main(void *opaque)
     g_autoptr(GError) err = NULL;
     int t, r;
 
-    if (!gn_pin_to_cpu(w->cpu, &err)) {
+    if (!nu_pin_to_cpu(w->cpu, &err)) {
         g_error("%s", err->message);
     }
     w->zone_pages = g_new0(unsigned, snc.zones);
@@ -200,12 +200,12 @@ static void *worker_main(void *opaque)
         pthread_barrier_wait(&barrier);         /* allocated */
         pthread_barrier_wait(&barrier);         /* counting started */
         if (opt_overhead) {
-            uint64_t start = gn_now_ns();
+            uint64_t start = nu_now_ns();
 
             for (r = 0; r < opt_passes; r++) {
                 touch(w);
             }
-            w->seconds = (gn_now_ns() - start) / 1e9;
+            w->seconds = (nu_now_ns() - start) / 1e9;
         } else {
             while (!stop_touching) {
                 touch(w);
@@ -246,19 +246,19 @@ static bool *free_zone;         /* [zones]: no page in use, per kpageflags */
  */
 static unsigned find_free_zones(void)
 {
-    uint64_t pages_per_zone = (1ULL << snc.shift) / gn_page_size();
+    uint64_t pages_per_zone = (1ULL << snc.shift) / nu_page_size();
     g_autofree uint64_t *flags = g_new(uint64_t, pages_per_zone);
-    g_autoptr(GnPageTable) kpageflags = NULL;
+    g_autoptr(NuPageTable) kpageflags = NULL;
     g_autoptr(GError) err = NULL;
     unsigned z, nr = 0;
 
-    kpageflags = gn_kpageflags_open(&err);
+    kpageflags = nu_kpageflags_open(&err);
     if (!kpageflags) {
         g_error("%s", err->message);
     }
     for (z = 0; z < snc.zones; z++) {
         /* A zone that the table does not fully cover is not free. */
-        free_zone[z] = gn_page_table_read(kpageflags, z * pages_per_zone,
+        free_zone[z] = nu_page_table_read(kpageflags, z * pages_per_zone,
                                           pages_per_zone, flags, NULL);
         for (uint64_t i = 0; free_zone[z] && i < pages_per_zone; i++) {
             free_zone[z] = flags[i] == 0 || flags[i] == 1ULL << KPF_BUDDY;
@@ -415,13 +415,13 @@ static int run_overhead(void)
 /* Ranges of the options; SAMPLE_US's is the device's register range. */
 static void check_options(void)
 {
-    gn_arg_check_range("snc-touch", "--trials", opt_trials, 1, 100000);
-    gn_arg_check_range("snc-touch", "--ms", opt_ms, 1, 600000);
-    gn_arg_check_range("snc-touch", "--sample-us", opt_sample_us, 100,
+    nu_arg_check_range("snc-touch", "--trials", opt_trials, 1, 100000);
+    nu_arg_check_range("snc-touch", "--ms", opt_ms, 1, 600000);
+    nu_arg_check_range("snc-touch", "--sample-us", opt_sample_us, 100,
                        1000000);
-    gn_arg_check_range("snc-touch", "--mib", opt_mib, 1, 65536);
-    gn_arg_check_range("snc-touch", "--reps", opt_reps, 1, 10000);
-    gn_arg_check_range("snc-touch", "--passes", opt_passes, 1, 1000000);
+    nu_arg_check_range("snc-touch", "--mib", opt_mib, 1, 65536);
+    nu_arg_check_range("snc-touch", "--reps", opt_reps, 1, 10000);
+    nu_arg_check_range("snc-touch", "--passes", opt_passes, 1, 1000000);
 }
 
 int main(int argc, char **argv)
@@ -501,7 +501,7 @@ int main(int argc, char **argv)
         Worker *w = &workers[n];
 
         w->node = n;
-        w->cpu = gn_node_first_cpu(n);
+        w->cpu = nu_node_first_cpu(n);
         if (w->cpu < 0) {
             g_error("node %d has no CPU", n);
         }

@@ -1,5 +1,5 @@
 /*
- * guest-numa.c: the guest programs' shared helpers (see guest-numa.h).
+ * numa-util.c: the guest programs' shared helpers (see numa-util.h).
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
@@ -14,21 +14,21 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-#include "guest-numa.h"
+#include "numa-util.h"
 
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT      (1ULL << 63)
 #define PM_PFN_MASK     ((1ULL << 55) - 1)
 
-/* Pages per move_pages(2) status query in gn_pages_on_node(). */
+/* Pages per move_pages(2) status query in nu_pages_on_node(). */
 #define STATUS_BATCH    1024
 
-struct GnPageTable {
+struct NuPageTable {
     int fd;
     char *path;
 };
 
-uint64_t gn_now_ns(void)
+uint64_t nu_now_ns(void)
 {
     struct timespec ts;
 
@@ -46,7 +46,7 @@ static const char *number_base(const char *s, guint *base)
     return hex ? s + 2 : s;
 }
 
-bool gn_parse_long(const char *s, long min, long max, long *out)
+bool nu_parse_long(const char *s, long min, long max, long *out)
 {
     bool neg = s[0] == '-';
     const char *digits;
@@ -68,7 +68,7 @@ bool gn_parse_long(const char *s, long min, long max, long *out)
     return true;
 }
 
-bool gn_parse_u64(const char *s, uint64_t *out)
+bool nu_parse_u64(const char *s, uint64_t *out)
 {
     const char *digits;
     guint64 v;
@@ -83,12 +83,12 @@ bool gn_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-long gn_arg_long(const char *prog, const char *what, const char *s,
+long nu_arg_long(const char *prog, const char *what, const char *s,
                  long min, long max)
 {
     long v;
 
-    if (!gn_parse_long(s, min, max, &v)) {
+    if (!nu_parse_long(s, min, max, &v)) {
         fprintf(stderr, "%s: bad %s '%s' (a number from %ld to %ld)\n",
                 prog, what, s, min, max);
         exit(2);
@@ -96,7 +96,7 @@ long gn_arg_long(const char *prog, const char *what, const char *s,
     return v;
 }
 
-void gn_arg_check_range(const char *prog, const char *what, long v,
+void nu_arg_check_range(const char *prog, const char *what, long v,
                         long min, long max)
 {
     if (v < min || v > max) {
@@ -106,35 +106,35 @@ void gn_arg_check_range(const char *prog, const char *what, long v,
     }
 }
 
-bool gn_node_has_memory(int node)
+bool nu_node_has_memory(int node)
 {
     return node >= 0 && node <= numa_max_node() &&
            numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node);
 }
 
-void gn_numa_check(const char *prog, int node)
+void nu_numa_check(const char *prog, int node)
 {
     if (numa_available() < 0) {
         fprintf(stderr, "%s: NUMA is not available\n", prog);
         exit(1);
     }
-    if (node >= 0 && !gn_node_has_memory(node)) {
+    if (node >= 0 && !nu_node_has_memory(node)) {
         fprintf(stderr, "%s: node %d has no memory\n", prog, node);
         exit(2);
     }
 }
 
-int gn_other_node(int node)
+int nu_other_node(int node)
 {
     for (int n = 0; n <= numa_max_node(); n++) {
-        if (n != node && gn_node_has_memory(n)) {
+        if (n != node && nu_node_has_memory(n)) {
             return n;
         }
     }
     return -1;
 }
 
-int gn_node_first_cpu(int node)
+int nu_node_first_cpu(int node)
 {
     struct bitmask *cpus = numa_allocate_cpumask();
     int cpu = -1;
@@ -150,7 +150,7 @@ int gn_node_first_cpu(int node)
     return cpu;
 }
 
-bool gn_pin_to_cpu(int cpu, GError **errp)
+bool nu_pin_to_cpu(int cpu, GError **errp)
 {
     struct bitmask *mask = numa_allocate_cpumask();
     int rc;
@@ -166,19 +166,19 @@ bool gn_pin_to_cpu(int cpu, GError **errp)
     return true;
 }
 
-int gn_pin_to_node(int node, GError **errp)
+int nu_pin_to_node(int node, GError **errp)
 {
-    int cpu = gn_node_first_cpu(node);
+    int cpu = nu_node_first_cpu(node);
 
     if (cpu < 0) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NOENT,
                     "node %d has no CPU", node);
         return -1;
     }
-    return gn_pin_to_cpu(cpu, errp) ? cpu : -1;
+    return nu_pin_to_cpu(cpu, errp) ? cpu : -1;
 }
 
-bool gn_run_on_node(int node, GError **errp)
+bool nu_run_on_node(int node, GError **errp)
 {
     if (numa_run_on_node(node) < 0) {
         g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
@@ -188,7 +188,7 @@ bool gn_run_on_node(int node, GError **errp)
     return true;
 }
 
-int gn_page_node(pid_t pid, const void *addr)
+int nu_page_node(pid_t pid, const void *addr)
 {
     void *page = (void *)addr;
     int status;
@@ -199,9 +199,9 @@ int gn_page_node(pid_t pid, const void *addr)
     return status;
 }
 
-size_t gn_pages_on_node(pid_t pid, const void *buf, size_t npages, int node)
+size_t nu_pages_on_node(pid_t pid, const void *buf, size_t npages, int node)
 {
-    size_t psz = gn_page_size(), on = 0, done, n, i;
+    size_t psz = nu_page_size(), on = 0, done, n, i;
     void *pages[STATUS_BATCH];
     int status[STATUS_BATCH];
 
@@ -220,10 +220,10 @@ size_t gn_pages_on_node(pid_t pid, const void *buf, size_t npages, int node)
     return on;
 }
 
-static GnPageTable *page_table_open(char *path, GError **errp)
+static NuPageTable *page_table_open(char *path, GError **errp)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    GnPageTable *t;
+    NuPageTable *t;
 
     if (fd < 0) {
         g_set_error(errp, G_FILE_ERROR, g_file_error_from_errno(errno),
@@ -231,24 +231,24 @@ static GnPageTable *page_table_open(char *path, GError **errp)
         g_free(path);
         return NULL;
     }
-    t = g_new(GnPageTable, 1);
+    t = g_new(NuPageTable, 1);
     t->fd = fd;
     t->path = path;
     return t;
 }
 
-GnPageTable *gn_pagemap_open(pid_t pid, GError **errp)
+NuPageTable *nu_pagemap_open(pid_t pid, GError **errp)
 {
     return page_table_open(pid ? g_strdup_printf("/proc/%d/pagemap", (int)pid)
                                : g_strdup("/proc/self/pagemap"), errp);
 }
 
-GnPageTable *gn_kpageflags_open(GError **errp)
+NuPageTable *nu_kpageflags_open(GError **errp)
 {
     return page_table_open(g_strdup("/proc/kpageflags"), errp);
 }
 
-void gn_page_table_close(GnPageTable *t)
+void nu_page_table_close(NuPageTable *t)
 {
     if (t) {
         close(t->fd);
@@ -257,7 +257,7 @@ void gn_page_table_close(GnPageTable *t)
     }
 }
 
-bool gn_page_table_read(GnPageTable *t, uint64_t index, size_t n,
+bool nu_page_table_read(NuPageTable *t, uint64_t index, size_t n,
                         uint64_t *out, GError **errp)
 {
     size_t len = n * sizeof(*out), got = 0;
@@ -282,36 +282,36 @@ bool gn_page_table_read(GnPageTable *t, uint64_t index, size_t n,
     return true;
 }
 
-uint64_t gn_pagemap_entry_pfn(uint64_t entry)
+uint64_t nu_pagemap_entry_pfn(uint64_t entry)
 {
     return entry & PM_PRESENT ? entry & PM_PFN_MASK : 0;
 }
 
-bool gn_pagemap_pfns(GnPageTable *pagemap, const void *addr, size_t npages,
+bool nu_pagemap_pfns(NuPageTable *pagemap, const void *addr, size_t npages,
                      uint64_t *pfns, GError **errp)
 {
-    if (!gn_page_table_read(pagemap, (uintptr_t)addr / gn_page_size(),
+    if (!nu_page_table_read(pagemap, (uintptr_t)addr / nu_page_size(),
                             npages, pfns, errp)) {
         return false;
     }
     for (size_t i = 0; i < npages; i++) {
-        pfns[i] = gn_pagemap_entry_pfn(pfns[i]);
+        pfns[i] = nu_pagemap_entry_pfn(pfns[i]);
     }
     return true;
 }
 
-uint64_t gn_virt_to_phys(pid_t pid, const void *addr)
+uint64_t nu_virt_to_phys(pid_t pid, const void *addr)
 {
-    g_autoptr(GnPageTable) pagemap = gn_pagemap_open(pid, NULL);
+    g_autoptr(NuPageTable) pagemap = nu_pagemap_open(pid, NULL);
     uint64_t pfn;
 
-    if (!pagemap || !gn_pagemap_pfns(pagemap, addr, 1, &pfn, NULL)) {
+    if (!pagemap || !nu_pagemap_pfns(pagemap, addr, 1, &pfn, NULL)) {
         return 0;
     }
-    return pfn * gn_page_size();
+    return pfn * nu_page_size();
 }
 
-size_t gn_page_size(void)
+size_t nu_page_size(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);
 }
@@ -321,9 +321,9 @@ static char pattern(size_t i)
     return (char)(i * 7 + i / 4096);
 }
 
-char *gn_buffer_alloc_on(size_t npages, int node)
+char *nu_buffer_alloc_on(size_t npages, int node)
 {
-    size_t len = npages * gn_page_size();
+    size_t len = npages * nu_page_size();
     char *buf = numa_alloc_onnode(len, node);
 
     for (size_t i = 0; buf && i < len; i++) {
@@ -332,9 +332,9 @@ char *gn_buffer_alloc_on(size_t npages, int node)
     return buf;
 }
 
-bool gn_buffer_intact(const char *buf, size_t npages)
+bool nu_buffer_intact(const char *buf, size_t npages)
 {
-    size_t len = npages * gn_page_size();
+    size_t len = npages * nu_page_size();
 
     for (size_t i = 0; i < len; i++) {
         if (buf[i] != pattern(i)) {
