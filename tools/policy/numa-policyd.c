@@ -889,7 +889,9 @@ int main(int argc, char **argv)
         return 1;
     }
     e.tty = isatty(STDOUT_FILENO);
-    e.qmp = qmp_client_new_socket(opt_qmp, opt_timeout * 1000);
+    /* A guest request may take --guest-timeout on top of the answer. */
+    e.qmp = qmp_client_new_socket(opt_qmp,
+                                  opt_timeout * 1000 + opt_guest_timeout);
     if (!qmp_client_connect(e.qmp, &err)) {
         fprintf(stderr, PROG ": cannot reach QEMU at %s: %s\n", opt_qmp,
                 err->message);
