@@ -86,6 +86,12 @@ run_testhost_qtests() {
     "$top/scripts/testhost.sh" "$top/scripts/testhost-qtests.sh" "${qtests[@]}"
 }
 
+# guest-numa's host-level moves between the test host's two nodes.
+run_testhost_cli() {
+    "$top/scripts/testhost.sh" "$top/scripts/testhost-cli.sh" \
+        "$top/build/tools/tools/cli/guest-numa"
+}
+
 # The guest kernel with 2 and 4 virtual NUMA nodes in the project's QEMU:
 # its selftests, and a console free of WARN, BUG and lockdep reports.
 run_guest_selftests() {
@@ -118,6 +124,7 @@ suite snc-4-nodes run_snc_e2e 4
 suite policy-4-nodes "$top/scripts/policy-e2e.sh"
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
 suite cli "$top/scripts/cli-suite.sh"
+suite cli-testhost run_testhost_cli
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"
