@@ -92,6 +92,31 @@ run_testhost_cli() {
         "$top/build/tools/tools/cli/guest-numa"
 }
 
+# A libvirtd in the test host, and guest-numa moving a domain's cell
+# between its two nodes through it.
+run_testhost_libvirt() {
+    local w=$top/build/testhost-libvirt
+    . "$top/scripts/vm-lib.sh"
+    rm -rf "$w" && mkdir -p "$w"
+    printf 'while :; do sleep 1; done\n' >"$w/idle.sh"
+    vm_root_begin "$w/root"
+    vm_add_payload "$w/root" "$w/idle.sh"
+    vm_root_pack "$w/root" "$w/initramfs.gz"
+    tar -czf "$w/libvirt-share.tar.gz" -C /usr/share/libvirt cpu_map
+    . "$top/scripts/libvirt-lib.sh"
+    libvirt_conf "$w"
+    libvirt_domain_xml vm0 2 256 2 /usr/local/bin/qemu-system-x86_64 \
+        /payload/bzImage-debug /payload/initramfs.gz /tmp/vm0-console.log \
+        >"$w/vm0.xml"
+    "$top/scripts/testhost.sh" "$top/scripts/testhost-libvirt-payload.sh" \
+        /usr/sbin/libvirtd /usr/bin/virsh \
+        /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so \
+        "$top/build/tools/tools/cli/guest-numa" \
+        "$top/build/guest-kernel/bzImage-debug" "$w/initramfs.gz" \
+        "$w/libvirt-share.tar.gz" "$w/qemu.conf" "$w/libvirtd.conf" \
+        "$w/vm0.xml"
+}
+
 # The guest kernel with 2 and 4 virtual NUMA nodes in the project's QEMU:
 # its selftests, and a console free of WARN, BUG and lockdep reports.
 run_guest_selftests() {
@@ -131,6 +156,7 @@ suite policy-testhost "$top/scripts/policy-testhost.sh"
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
 suite cli "$top/scripts/cli-suite.sh"
 suite cli-testhost run_testhost_cli
+suite libvirt-testhost run_testhost_libvirt
 suite qtest-testhost run_testhost_qtests
 
 summary="$total_pass passed, $total_fail failed"

@@ -14,6 +14,24 @@
 # so only the first start after a QEMU rebuild probes the binary (about
 # 8 s; a warm start takes well under a second).
 
+# libvirt_conf DIR: write the daemon's qemu.conf and libvirtd.conf
+# into DIR.
+libvirt_conf() {
+    cat >"$1/qemu.conf" <<'CONF'
+user = "root"
+group = "root"
+security_driver = "none"
+stdio_handler = "file"
+dynamic_ownership = 0
+CONF
+    cat >"$1/libvirtd.conf" <<'CONF'
+unix_sock_rw_perms = "0700"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+CONF
+}
+
 libvirt_start() {
     local work=$1 cache d
     cache=${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator/libvirt
@@ -23,19 +41,7 @@ libvirt_start() {
     # qemu.conf: no dedicated user, no security driver and no virtlogd,
     # which this package set does not have; libvirt must not chown the
     # project's files.
-    cat >"$work/etc/qemu.conf" <<'CONF'
-user = "root"
-group = "root"
-security_driver = "none"
-stdio_handler = "file"
-dynamic_ownership = 0
-CONF
-    cat >"$work/etc/libvirtd.conf" <<'CONF'
-unix_sock_rw_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-CONF
+    libvirt_conf "$work/etc"
     for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
         [ -d "$d" ] || mkdir -p "$d"
     done

@@ -2,12 +2,8 @@
 # scripts/testhost-cli.sh build/tools/tools/cli/guest-numa): guest-numa
 # moves a two-cell guest's cell between the test host's two nodes, the
 # host-level move of the CLI for real.  Prints TAP.
-#
-# The guest's QEMU is reached through its QMP socket (--qmp): a libvirtd
-# inside this busybox test host did not come up (docs/design/test-host.md
-# says what was tried), so the libvirt transport is tested on the
-# development host (scripts/cli-suite.sh, scripts/libvirt-suite.sh),
-# where moves to a second node give the node error instead.
+# The guest's QEMU is reached through its QMP socket (--qmp); the same
+# through a libvirtd in the test host is scripts/testhost-libvirt-payload.sh.
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
