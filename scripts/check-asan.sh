@@ -31,7 +31,7 @@ mkdir -p "$out"
 # Each process writes its reports to its own file (log_path.PID), so a
 # report from QEMU, which the qtest starts and whose stderr it may not
 # show, is never missed.  halt_on_error=0 lets a run show every report.
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=0:abort_on_error=0:log_path=$out/asan:detect_stack_use_after_return=0"
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=0:abort_on_error=0:log_path=$out/asan:detect_stack_use_after_return=0:fast_unwind_on_malloc=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$out/ubsan"
 export LSAN_OPTIONS="suppressions=$top/scripts/lsan-suppressions.txt:print_suppressions=0"
 
