@@ -138,6 +138,12 @@ run_page_migrate_tools() {
 suite snc-regs "$top/scripts/check-snc-regs.py"
 suite unit run_unit_tests
 suite qtest-host run_host_qtests
+# 60 s of generated QMP commands (scripts/qmp-fuzz.py) against the
+# regular build: every reply a success or a classed error, no crash,
+# no hang.  The latency bound is loose here, since the CI host is
+# shared; docs/reliability.md has the long run under ASan with 100 ms.
+suite qmp-fuzz "$top/scripts/qmp-fuzz.py" --tap --seconds 60 \
+    --qemu "$top/build/qemu/qemu-system-x86_64" --latency-ms 1000
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4
 suite page-migrate-tools run_page_migrate_tools
