@@ -16,6 +16,7 @@
 #include "qemu/units.h"
 #include "qemu/timer.h"
 #include "block/aio.h"
+#include "system/runstate.h"
 #include "guest-ram-range.h"
 #include "snc.h"
 
@@ -292,6 +293,7 @@ static void snc_wait_timeout(void *opaque)
 /* The waiting snc-guest-migrate commands (SNCWaiter), for quit */
 static GSList *snc_waiting;
 static Notifier snc_quit_notifier;
+static Notifier snc_shutdown_notifier;
 
 /* A QMP quit is queued: stop waiting, so that it runs at once. */
 static void snc_quit_queued(Notifier *n, void *opaque)
@@ -586,9 +588,21 @@ qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
     if (!snc_quit_notifier.notify) {
         snc_quit_notifier.notify = snc_quit_queued;
         monitor_add_quit_notifier(&snc_quit_notifier);
+        /*
+         * A shutdown the guest asks for (or any other) ends the main
+         * loop; monitor_cleanup() then waits for this command, and
+         * nothing else would complete it.
+         */
+        snc_shutdown_notifier.notify = snc_quit_queued;
+        qemu_register_shutdown_notifier(&snc_shutdown_notifier);
     }
     snc_waiting = g_slist_prepend(snc_waiting, &w);
-    timer = timer_new_ms(QEMU_CLOCK_REALTIME, snc_wait_timeout, &w);
+    /*
+     * An AioContext timer, not a main-loop one: monitor_cleanup() polls
+     * only the AioContext, so the timeout still fires there.
+     */
+    timer = aio_timer_new(qemu_get_aio_context(), QEMU_CLOCK_REALTIME,
+                          SCALE_MS, snc_wait_timeout, &w);
     timer_mod(timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + timeout_ms);
     while (!w.woken) {
         qemu_coroutine_yield();

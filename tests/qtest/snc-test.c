@@ -2004,6 +2004,44 @@ static void test_mbox_quit_while_waiting(void)
     snc_free(s);
 }
 
+/*
+ * The guest powers the machine off (ACPI S5 through the PIIX4 PM
+ * device, 00:01.3) while snc-guest-migrate waits for it: QEMU must
+ * exit at once.  The main loop ends on the shutdown request and
+ * monitor_cleanup() waits for the command, which only the device's
+ * shutdown notifier ends.
+ */
+#define PIIX4_PM_CONFIG (0x80000000 | (1 << 11) | (3 << 8))
+#define PIIX4_PM_BASE   0xb000
+#define ACPI_PM1_CNT    (PIIX4_PM_BASE + 4)
+#define ACPI_SLP_EN     (1 << 13)      /* SLP_TYP 0: S5 on PIIX4 */
+
+static void test_mbox_poweroff_while_waiting(void)
+{
+    SNC *s = mb_init(true);
+    int64_t t0, exit_us;
+    QDict *rsp;
+
+    mb_send_migrate(s, 1, 60000);
+    mb_wait_prod(s, 1);
+    /* PMBA, then PMIOSE in PMREGMISC: the PM registers at 0xb000. */
+    qtest_outl(s->qts, 0xcf8, PIIX4_PM_CONFIG | 0x40);
+    qtest_outl(s->qts, 0xcfc, PIIX4_PM_BASE | 1);
+    qtest_outl(s->qts, 0xcf8, PIIX4_PM_CONFIG | 0x80);
+    qtest_outb(s->qts, 0xcfc, 1);
+    t0 = g_get_monotonic_time();
+    qtest_outw(s->qts, ACPI_PM1_CNT, ACPI_SLP_EN);
+    rsp = qtest_qmp_receive(s->qts);
+    assert_error(rsp, "because QEMU is quitting");
+    qtest_wait_qemu(s->qts);
+    exit_us = g_get_monotonic_time() - t0;
+    g_test_message("QEMU exited %" PRId64 " us after the power-off",
+                   exit_us);
+    /* Without the shutdown notifier, QEMU never exits. */
+    g_assert_cmpint(exit_us, <, 5 * G_USEC_PER_SEC);
+    snc_free(s);
+}
+
 /* snc-guest-migrate as a job */
 
 #define MB_JOB_EVENT    "SNC_GUEST_MIGRATE_JOB_COMPLETED"
@@ -2598,6 +2636,8 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/mailbox/version-1-stream", test_mbox_v1_stream);
     qtest_add_func("/snc/mailbox/quit-while-waiting",
                    test_mbox_quit_while_waiting);
+    qtest_add_func("/snc/mailbox/poweroff-while-waiting",
+                   test_mbox_poweroff_while_waiting);
     qtest_add_func("/snc/mailbox/job/progress", test_mbox_job_progress);
     qtest_add_func("/snc/mailbox/job/cancel", test_mbox_job_cancel);
     qtest_add_func("/snc/mailbox/job/cancel-untaken",
