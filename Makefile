@@ -1,8 +1,10 @@
 # NUMA migrator: top-level entry points.  See README.md.
 #
-#   make demo    set up, build, and move a running guest's RAM between
-#                host NUMA nodes (inside the multi-node test host when
-#                this host has a single node)
+#   make demo    set up, build, and run the scenario: the policy engine
+#                places a 4-node guest's memory through a phase change;
+#                then move a running guest's RAM between host NUMA nodes
+#                (inside the multi-node test host when this host has a
+#                single node)
 #   make check   set up, build, and run every test suite
 #   make check-asan
 #                build QEMU with ASan+UBSan (build/qemu-asan) and run
@@ -25,7 +27,7 @@ guest-kernel: setup
 	guest-kernel/build.sh --debug
 	guest-kernel/build-selftests.sh
 
-demo: qemu
+demo: qemu tools guest-kernel
 	scripts/demo.sh
 
 check: qemu tools guest-kernel

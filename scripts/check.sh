@@ -159,6 +159,13 @@ suite snc-mailbox-4-nodes "$top/scripts/snc-mailbox-e2e.sh" 4
 suite policy-4-nodes "$top/scripts/policy-e2e.sh"
 # The host lever after a vCPU re-pin, inside the two-node test host.
 suite policy-testhost "$top/scripts/policy-testhost.sh"
+# The scenario: the engine, cooperative, drives the guest's SNC driver
+# through the workload's phase change (scripts/scenario-check.sh).
+suite scenario-4-nodes "$top/scripts/scenario-check.sh" 4
+# One minute of random moves with the guest's RAM checked, then moves
+# racing a live migration and back, in the test host (the 30-minute
+# soak is scripts/soak/host-soak.sh 30).
+suite soak-testhost "$top/scripts/soak/host-soak.sh" 1
 suite libvirt-2-nodes "$top/scripts/libvirt-suite.sh" 2
 suite cli "$top/scripts/cli-suite.sh"
 suite cli-testhost run_testhost_cli

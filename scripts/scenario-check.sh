@@ -3,9 +3,10 @@
 # scripts/scenario.sh in a NODES-node guest (default 4).  The engine
 # must drive the guest's SNC driver through the mailbox so that the
 # workload's own ground truth (move_pages status) passes 95% local
-# before and after the phase change.  The periods each phase took are
-# printed; how fast is for the benchmark (scripts/bench/scenario.sh),
-# not a test.
+# before and after the phase change, with few failed requests and no
+# more than 1.25 times the bytes each phase must move.  The periods each
+# phase took are printed; how fast is for the benchmark
+# (scripts/bench/scenario.sh), not a test.
 #
 #   scripts/scenario-check.sh [NODES]
 set -uo pipefail
@@ -59,30 +60,34 @@ falls_then_recovers() {
 ok 4 "after the phase change locality falls, then passes 95% again" \
     falls_then_recovers
 
-# The guest lever did the work: requests completed, none refused, and
+# The guest lever did the work: requests completed, at most 1 in 20
+# failed (a page busy in the guest fails its request's status), and
 # the mode register said cooperative while the guest served.
 guest_lever_used() {
     awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
              { done = $c["requests_done"]; failed = $c["requests_failed"]
                if ($c["mode"] == "cooperative" && $c["guest_serving"]) coop++ }
              END { printf "# engine: %d guest requests done, %d failed, %d cooperative periods\n", done, failed, coop
-                   exit !(done > 0 && failed == 0 && coop > 0) }' "$out/engine.csv"
+                   exit !(done > 0 && failed * 20 <= done && coop > 0) }' "$out/engine.csv"
 }
 ok 5 "the engine moved the zones through the guest's mailbox" guest_lever_used
 
-# No zone moves back and forth: within a phase, a zone moves once.
-no_ping_pong() {
-    awk -F, -v phase_at="$phase_at" '
-        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-        {
-            p = $c["period"] > phase_at ? 1 : 0
-            n = split($c["decisions"], d, " ")
-            for (i = 1; i <= n; i++) {
-                split(d[i], z, "[:>]")
-                if (++moves[p, z[2]] == 2) twice++
-            }
+# No data moves back and forth: each phase moves at most 1.25 times the
+# least any placement must move (phase 0: the (N-1)/N of the data that
+# starts away from its thread; phase 1: all of it).  A zone moved twice
+# in a phase is no sign by itself: the moves refill the zones they
+# empty.
+mib=16
+moves_bounded() {
+    awk -v n="$nodes" -v mib="$mib" '
+        /^phase [01]:/ {
+            p = $2 + 0
+            for (i = 1; i <= NF; i++) if ($i == "MiB") moved = $(i - 1)
+            least = p ? n * mib : n * mib * (n - 1) / n
+            printf "# phase %d: %.1f MiB moved, %.2f times the %d MiB needed\n", p, moved, moved / least, least
+            if (moved > 1.25 * least) bad++
+            phases++
         }
-        END { printf "# zones moved twice in one phase: %d\n", twice; exit twice > 0 }' \
-        "$out/engine.csv"
+        END { exit !(phases == 2 && !bad) }' "$out/summary.txt"
 }
-ok 6 "no zone moves twice within a phase" no_ping_pong
+ok 6 "each phase moves at most 1.25 times the bytes it must" moves_bounded

@@ -74,6 +74,16 @@ typedef struct Engine {
     guint64 bytes_moved_total;
     guint64 job_serial;
     GHashTable *job_zone;       /* job serial -> zone it moves */
+    GHashTable *guest_jobs;     /* guest job serial -> GuestJob */
+    /*
+     * zone -> the period its last move of ours ended in.  The policy's
+     * cooldown counts from the decision; a move that takes periods
+     * would otherwise be decided again from counts that still show the
+     * pages it is moving.
+     */
+    GHashTable *settled;
+    guint64 zone_size;          /* of the last snapshot */
+    GQueue *guest_queue;        /* GuestJobs waiting for room */
     /*
      * zone -> CachedPlacement: the last placement read of each hot
      * zone, so that a period reads only some of them (see
@@ -358,55 +368,46 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
 }
 
 /*
- * Ask the guest's SNC driver to move zone @m to guest node @m->node and
- * wait for its counts.  The request is synchronous: the guest moves one
- * zone in milliseconds, and waiting keeps the queue of at most 16
- * requests out of the engine's way.  SNC_PERIOD_END events that arrive
- * meanwhile are queued by the client; handle_period() skips repeats.
+ * The guest lever's requests run as snc-guest-migrate jobs, at most
+ * GUEST_JOBS_IN_FLIGHT at a time: each job has one request in the
+ * device's 16-entry queue, and the guest's driver serves them in
+ * parallel on its vCPUs.  A period's guest moves to one node over
+ * adjacent zones become one job, up to GUEST_JOB_MAX bytes.
  */
-static void start_guest_move(Engine *e, const PolicyMove *m)
-{
-    g_autoptr(JsonObject) args = json_object_new();
-    g_autoptr(JsonNode) ret = NULL;
-    g_autoptr(GError) err = NULL;
-    PolicyGuestCompletion done;
+#define GUEST_JOBS_IN_FLIGHT 8
+#define GUEST_JOB_MAX (4 * 1024 * 1024)
 
-    json_object_set_string_member(args, "device", e->device);
-    json_object_set_int_member(args, "addr", m->addr);
-    json_object_set_int_member(args, "size", m->size);
-    json_object_set_int_member(args, "node", m->node);
-    json_object_set_int_member(args, "timeout-ms", opt_guest_timeout);
-    ret = qmp_client_execute(e->qmp, "snc-guest-migrate", args, &err);
-    if (!ret) {
-        if (err->domain == G_IO_ERROR) {
-            fprintf(stderr, PROG ": QEMU went away: %s\n", err->message);
-            exit(1);
-        }
-        /*
-         * Refused (the guest stopped serving, the range holds no RAM)
-         * or not completed in time: the zone cools down like a moved
-         * one, and the next period's mailbox state decides the mode.
-         */
-        fprintf(stderr, PROG ": snc-guest-migrate zone %u: %s\n",
-                m->zone, err->message);
-        e->requests_failed++;
-        return;
+typedef struct GuestJob {
+    guint64 addr;
+    guint64 size;
+    gint node;
+} GuestJob;
+
+/* Note that the zones of [@addr, @addr + @size) moved this period. */
+static void settle(Engine *e, guint64 addr, guint64 size)
+{
+    for (guint64 a = addr; e->zone_size && a < addr + size;
+         a += e->zone_size) {
+        g_hash_table_insert(e->settled, GSIZE_TO_POINTER(a / e->zone_size),
+                            GSIZE_TO_POINTER(e->period));
     }
-    if (!policy_guest_completion_from_qmp(ret, &done, &err)) {
-        fprintf(stderr, PROG ": %s\n", err->message);
-        e->requests_failed++;
-        return;
-    }
-    if (done.completed && done.status == 0) {
-        e->requests_done++;
-    } else {
-        e->requests_failed++;
-    }
-    e->bytes_moved += done.moved * 4096;
 }
 
-/* Whether a move job of ours on @zone has not finished yet. */
-static gboolean zone_in_flight(Engine *e, guint zone)
+/* Whether a move of ours on @zone ended less than a cooldown ago. */
+static gboolean recently_settled(Engine *e, guint zone)
+{
+    gpointer when;
+
+    return g_hash_table_lookup_extended(e->settled, GUINT_TO_POINTER(zone),
+                                        NULL, &when) &&
+           e->period < GPOINTER_TO_SIZE(when) + e->config.cooldown_periods;
+}
+
+/*
+ * Whether a move of ours on zone @zone, at @addr, has not finished
+ * yet: a host job on it, or a guest job over it, running or queued.
+ */
+static gboolean zone_in_flight(Engine *e, guint zone, guint64 addr)
 {
     GHashTableIter iter;
     gpointer value;
@@ -417,7 +418,141 @@ static gboolean zone_in_flight(Engine *e, guint zone)
             return TRUE;
         }
     }
+    g_hash_table_iter_init(&iter, e->guest_jobs);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        const GuestJob *j = value;
+
+        if (addr >= j->addr && addr < j->addr + j->size) {
+            return TRUE;
+        }
+    }
+    for (GList *l = e->guest_queue->head; l; l = l->next) {
+        const GuestJob *j = l->data;
+
+        if (addr >= j->addr && addr < j->addr + j->size) {
+            return TRUE;
+        }
+    }
     return FALSE;
+}
+
+static gint guest_job_order(gconstpointer a, gconstpointer b)
+{
+    const PolicyMove *ma = a, *mb = b;
+
+    if (ma->node != mb->node) {
+        return ma->node < mb->node ? -1 : 1;
+    }
+    return ma->addr < mb->addr ? -1 : ma->addr > mb->addr;
+}
+
+static void start_guest_job(Engine *e, GuestJob *j)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+    g_autofree char *id = NULL;
+    g_autoptr(GError) err = NULL;
+    JsonNode *ret;
+
+    id = g_strdup_printf("policyd-g%" G_GUINT64_FORMAT, ++e->job_serial);
+    json_object_set_string_member(args, "device", e->device);
+    json_object_set_int_member(args, "addr", j->addr);
+    json_object_set_int_member(args, "size", j->size);
+    json_object_set_int_member(args, "node", j->node);
+    json_object_set_int_member(args, "timeout-ms", opt_guest_timeout);
+    json_object_set_string_member(args, "job-id", id);
+    ret = qmp_client_execute(e->qmp, "snc-guest-migrate", args, &err);
+    if (!ret) {
+        if (err->domain == G_IO_ERROR) {
+            fprintf(stderr, PROG ": QEMU went away: %s\n", err->message);
+            exit(1);
+        }
+        /*
+         * Refused (the guest stopped serving, the range holds no RAM):
+         * its zones cool down like moved ones, and the next period's
+         * mailbox state decides the mode.
+         */
+        fprintf(stderr, PROG ": snc-guest-migrate [0x%" G_GINT64_MODIFIER
+                "x, +0x%" G_GINT64_MODIFIER "x) to node %d: %s\n",
+                j->addr, j->size, j->node, err->message);
+        e->requests_failed++;
+        g_free(j);
+        return;
+    }
+    json_node_unref(ret);
+    g_hash_table_insert(e->guest_jobs, GSIZE_TO_POINTER(e->job_serial), j);
+}
+
+/* Start queued guest jobs while there is room. */
+static void start_guest_jobs(Engine *e)
+{
+    while (g_hash_table_size(e->guest_jobs) < GUEST_JOBS_IN_FLIGHT &&
+           !g_queue_is_empty(e->guest_queue)) {
+        start_guest_job(e, g_queue_pop_head(e->guest_queue));
+    }
+}
+
+/* Queue the period's guest moves as jobs over runs of adjacent zones. */
+static void queue_guest_moves(Engine *e, GArray *moves)
+{
+    g_autoptr(GArray) guest = g_array_new(FALSE, FALSE, sizeof(PolicyMove));
+    GuestJob *j = NULL;
+
+    for (guint i = 0; i < moves->len; i++) {
+        const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
+
+        if (m->lever == POLICY_LEVER_GUEST &&
+            !zone_in_flight(e, m->zone, m->addr) &&
+            !recently_settled(e, m->zone)) {
+            g_array_append_val(guest, *m);
+        }
+    }
+    g_array_sort(guest, guest_job_order);
+    for (guint i = 0; i < guest->len; i++) {
+        const PolicyMove *m = &g_array_index(guest, PolicyMove, i);
+
+        if (j && j->node == m->node && j->addr + j->size == m->addr &&
+            j->size + m->size <= GUEST_JOB_MAX) {
+            j->size += m->size;
+            continue;
+        }
+        j = g_new(GuestJob, 1);
+        *j = (GuestJob){ .addr = m->addr, .size = m->size, .node = m->node };
+        g_queue_push_tail(e->guest_queue, j);
+    }
+    start_guest_jobs(e);
+}
+
+/* Account a finished guest job of ours, and start the next. */
+static void guest_job_completed(Engine *e, QmpEvent *ev)
+{
+    const char *id = json_object_get_string_member_with_default(
+                         ev->data, "job-id", "");
+    JsonObject *d = ev->data;
+    guint64 completed, failed;
+
+    if (!g_str_has_prefix(id, "policyd-g") ||
+        !g_hash_table_remove(e->guest_jobs, GSIZE_TO_POINTER(
+                                 g_ascii_strtoull(id + 9, NULL, 10)))) {
+        return;
+    }
+    completed = json_object_get_int_member_with_default(d, "completed", 0);
+    failed = json_object_get_int_member_with_default(d, "failed", 0) +
+             json_object_get_int_member_with_default(d, "protocol-errors",
+                                                     0) +
+             json_object_get_int_member_with_default(d, "interrupted", 0);
+    if (json_object_has_member(d, "error")) {
+        fprintf(stderr, PROG ": guest job %s: %s\n", id,
+                json_object_get_string_member_with_default(d, "error",
+                                                           "?"));
+        failed = MAX(failed, 1);
+    }
+    settle(e, json_object_get_int_member_with_default(d, "addr", 0),
+           json_object_get_int_member_with_default(d, "size", 0));
+    e->requests_done += completed > failed ? completed - failed : 0;
+    e->requests_failed += failed;
+    e->bytes_moved += json_object_get_int_member_with_default(d, "moved",
+                                                              0) * 4096;
+    start_guest_jobs(e);
 }
 
 /*
@@ -432,7 +567,8 @@ static void start_host_move(Engine *e, const PolicyMove *m)
     g_autoptr(GError) err = NULL;
     JsonNode *ret;
 
-    if (zone_in_flight(e, m->zone)) {
+    if (zone_in_flight(e, m->zone, m->addr) ||
+        recently_settled(e, m->zone)) {
         return;
     }
     id = g_strdup_printf("policyd-%" G_GUINT64_FORMAT, ++e->job_serial);
@@ -474,6 +610,7 @@ static void job_completed(Engine *e, QmpEvent *ev)
                                         g_ascii_strtoull(id + 8, NULL, 10)),
                                     NULL, &zone)) {
         g_hash_table_remove(e->placement_cache, zone);
+        g_hash_table_insert(e->settled, zone, GSIZE_TO_POINTER(e->period));
     }
     if (json_object_has_member(ev->data, "error") ||
         json_object_get_boolean_member_with_default(ev->data, "cancelled",
@@ -685,6 +822,7 @@ static void handle_period(Engine *e)
     }
     e->have_sequence = TRUE;
     e->last_sequence = c.sequence;
+    e->zone_size = c.zone_size;
     update_guest_lever(e, mailbox.guest_serving);
     hot = hot_zones(e, &c);
     e->placement_reads = 0;
@@ -695,14 +833,24 @@ static void handle_period(Engine *e)
     moves = policy_decide(&e->config, &c, &pl, &topo, &e->state,
                           &e->state);
     e->period++;
+    /* A zone with a move of ours running or just ended stays put. */
+    for (guint i = moves->len; i-- > 0;) {
+        const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
+
+        if (zone_in_flight(e, m->zone, m->addr) ||
+            recently_settled(e, m->zone)) {
+            g_array_remove_index(moves, i);
+        }
+    }
     for (guint i = 0; i < moves->len && !e->dry_run; i++) {
         const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
 
         if (m->lever == POLICY_LEVER_HOST) {
             start_host_move(e, m);
-        } else if (m->lever == POLICY_LEVER_GUEST) {
-            start_guest_move(e, m);
         }
+    }
+    if (!e->dry_run) {
+        queue_guest_moves(e, moves);
     }
     report(e, &c, &topo, &pl, hot, moves);
     e->bytes_moved_total += e->bytes_moved;
@@ -728,6 +876,8 @@ static void run(Engine *e)
         }
         if (!strcmp(ev->name, "GUEST_MEMORY_MOVE_COMPLETED")) {
             job_completed(e, ev);
+        } else if (!strcmp(ev->name, "SNC_GUEST_MIGRATE_JOB_COMPLETED")) {
+            guest_job_completed(e, ev);
         } else if (!strcmp(ev->name, "SNC_PERIOD_END") &&
                    !g_strcmp0(json_object_get_string_member_with_default(
                                   ev->data, "qom-path", ""), e->device)) {
@@ -902,6 +1052,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     policy_state_init(&e.state, 0);
     e.job_zone = g_hash_table_new(NULL, NULL);
+    e.guest_jobs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    e.guest_queue = g_queue_new();
+    e.settled = g_hash_table_new(NULL, NULL);
     e.placement_cache = g_hash_table_new_full(NULL, NULL, NULL,
                                               cached_placement_free);
     cpu_start = e.cpu_last = cpu_seconds();
@@ -916,6 +1069,9 @@ int main(int argc, char **argv)
     }
     policy_state_clear(&e.state);
     g_hash_table_destroy(e.job_zone);
+    g_hash_table_destroy(e.guest_jobs);
+    g_queue_free_full(e.guest_queue, g_free);
+    g_hash_table_destroy(e.settled);
     g_hash_table_destroy(e.placement_cache);
     qmp_client_free(e.qmp);
     g_free(e.device);
