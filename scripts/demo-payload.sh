@@ -19,18 +19,10 @@ echo "it writes to every page from 1 MiB to 100 MiB, over and over."
     -device snc,id=snc0,period-ms=1000 \
     -qmp "unix:$sock,server=on,wait=off" -daemonize -pidfile /tmp/demo.pid
 qmp_open "$sock"
-# The guest's loop has reached 100 MiB once the first byte of the page
-# below it is nonzero; the firmware alone can take a while under TCG.
-tries=0
-until qmp_hmp "xp /1bx $((100 * MiB - 4096))" |
-        grep -q ': 0x\(0[1-9a-f]\|[1-9a-f]\)'; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 300 ]; then
-        echo "the guest's loop did not start within 5 minutes" >&2
-        exit 1
-    fi
-    sleep 1
-done
+if ! qmp_wait_bootblock; then
+    echo "the guest's loop did not start within 5 minutes" >&2
+    exit 1
+fi
 
 step() { printf '\n=== %s\n' "$*"; }
 

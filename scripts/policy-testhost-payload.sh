@@ -36,14 +36,7 @@ tid0=$(tid 0) tid1=$(tid 1)
 taskset -p 1 "$tid0" >/dev/null && taskset -p 2 "$tid1" >/dev/null
 echo "# vCPU threads $tid0 and $tid1 on host nodes 0 and 1"
 
-# The loop has covered 1 to 100 MiB once its last page is nonzero.
-tries=0
-until qmp "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"xp /1bx $((100 * MiB - 4096))\"}}" |
-        grep -q ': 0x\(0[1-9a-f]\|[1-9a-f]\)'; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 300 ] || { echo "Bail out! the guest's loop did not start"; exit 1; }
-    sleep 1
-done
+qmp_wait_bootblock || { echo "Bail out! the guest's loop did not start"; exit 1; }
 
 ./numa-policyd --qmp /tmp/engine.sock --mode host-only --period-ms 1000 \
     --periods "$periods" --csv /tmp/engine.csv --timeout 120 \

@@ -4,6 +4,7 @@
 #   qmp_open /path/to/qmp.sock
 #   qmp '{"execute": "query-status"}'     # prints the reply line
 #   qmp_hmp 'info guest-memory-placement' # prints HMP output
+#   qmp_wait_bootblock                    # the boot-sector guest runs
 #   qmp_close
 #
 # Events that arrive before a reply are appended to $QMP_EVENTS.
@@ -47,6 +48,20 @@ qmp_wait_event() {
 qmp_hmp() {
     qmp "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"$1\"}}" |
         jq -Mr '.return // .error.desc'
+}
+
+# qmp_wait_bootblock: wait (up to 5 minutes) until the guest of
+# scripts/make-bootblock.sh, which increments the first byte of every
+# page from 1 to 100 MiB, has covered that range once: the byte below
+# 100 MiB is nonzero.  The firmware alone can take a while under TCG.
+qmp_wait_bootblock() {
+    _tries=0
+    until qmp_hmp "xp /1bx $((100 * 1048576 - 4096))" |
+            grep -q ': 0x\(0[1-9a-f]\|[1-9a-f]\)'; do
+        _tries=$((_tries + 1))
+        [ "$_tries" -lt 300 ] || return 1
+        sleep 1
+    done
 }
 
 qmp_close() {

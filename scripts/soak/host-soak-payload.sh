@@ -96,13 +96,7 @@ check_ram() {    # check_ram WHERE
 }
 
 wait_loop() {
-    tries=0
-    until hmp "xp /1bx $((100 * MiB - 4096))" |
-            grep -q ': 0x\(0[1-9a-f]\|[1-9a-f]\)'; do
-        tries=$((tries + 1))
-        [ "$tries" -lt 300 ] || { echo "Bail out! the guest's loop did not start"; exit 1; }
-        sleep 1
-    done
+    qmp_wait_bootblock || { echo "Bail out! the guest's loop did not start"; exit 1; }
 }
 
 # One random move: sync or job, sometimes cancelled.  Sizes from 4 KiB
@@ -187,57 +181,45 @@ big_jobs() {
         reply_ok "$r" && jobs=$((jobs + 1))
     done
 }
-start_qemu dst -incoming unix:/tmp/mig1.sock
-wait_socket /tmp/mig1.sock
-big_jobs 1
-# The loop dirties all 99 MiB every sweep: under TCG a migration
-# converges only with a downtime that covers one sweep.
-qmp '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 20000, "max-bandwidth": 4294967296}}' >/dev/null
-r=$(qmp '{"execute": "migrate", "arguments": {"uri": "unix:/tmp/mig1.sock"}}')
-reply_ok "$r" || echo "# migrate: $r"
-during=0
-while qmp '{"execute": "query-migrate"}' | grep -q '"status": "\(setup\|active\|device\|pre-switchover\)"'; do
-    random_move
-    during=$((during + 1))
-done
-status=$(qmp '{"execute": "query-migrate"}' | grep -o '"status": "[a-z-]*"' | head -n1)
-still=$(qmp '{"execute": "query-jobs"}' | grep -o '"type": "guest-memory-move"' | wc -l)
-echo "# move jobs still running when the migration ended: $still"
-echo "# migration to the second QEMU: $status, $during moves tried during it"
-[ "$status" = '"status": "completed"' ] ||
-    { qmp '{"execute": "query-migrate"}' | sed 's/^/# /'; cat /tmp/dst.err | sed 's/^/# dst: /'; }
-drain_jobs
-qmp '{"execute": "quit"}' >/dev/null
-qmp_close
-qmp_open /tmp/dst.sock
-corrupt_before=$corrupt
-check_ram "after the first migration"
+# migrate_racing NAME SOCKET PARITY WHAT: start QEMU NAME waiting for
+# the guest on SOCKET, start big jobs, migrate while random moves run,
+# and go on with NAME's monitor.
+migrate_racing() {
+    start_qemu "$1" -incoming "unix:$2"
+    wait_socket "$2"
+    big_jobs "$3"
+    # The loop dirties all 99 MiB every sweep: under TCG a migration
+    # converges only with a downtime that covers one sweep.
+    qmp '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 20000, "max-bandwidth": 4294967296}}' >/dev/null
+    r=$(qmp "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"unix:$2\"}}")
+    reply_ok "$r" || echo "# migrate to $1: $r"
+    during=0
+    while qmp '{"execute": "query-migrate"}' | grep -q '"status": "\(setup\|active\|device\|pre-switchover\)"'; do
+        random_move
+        during=$((during + 1))
+    done
+    status=$(qmp '{"execute": "query-migrate"}' | grep -o '"status": "[a-z-]*"' | head -n1)
+    still=$(qmp '{"execute": "query-jobs"}' | grep -o '"type": "guest-memory-move"' | wc -l)
+    echo "# move jobs still running when the migration ended: $still"
+    echo "# migration $4: $status, $during moves tried during it"
+    [ "$status" = '"status": "completed"' ] ||
+        { qmp '{"execute": "query-migrate"}' | sed 's/^/# /'; sed "s/^/# $1: /" "/tmp/$1.err"; }
+    drain_jobs
+    qmp '{"execute": "quit"}' >/dev/null
+    qmp_close
+    qmp_open "/tmp/$1.sock"
+    corrupt_before=$corrupt
+}
 migrated_ok() {
     [ "$status" = '"status": "completed"' ] && [ "$corrupt" -eq "$corrupt_before" ]
 }
+
+migrate_racing dst /tmp/mig1.sock 1 "to the second QEMU"
+check_ram "after the first migration"
 ok 3 "a live migration with moves running on the source: RAM intact on the destination" \
     migrated_ok
 
-start_qemu back -incoming unix:/tmp/mig2.sock
-wait_socket /tmp/mig2.sock
-big_jobs 0
-qmp '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 20000, "max-bandwidth": 4294967296}}' >/dev/null
-r=$(qmp '{"execute": "migrate", "arguments": {"uri": "unix:/tmp/mig2.sock"}}')
-reply_ok "$r" || echo "# migrate back: $r"
-during=0
-while qmp '{"execute": "query-migrate"}' | grep -q '"status": "\(setup\|active\|device\|pre-switchover\)"'; do
-    random_move
-    during=$((during + 1))
-done
-status=$(qmp '{"execute": "query-migrate"}' | grep -o '"status": "[a-z-]*"' | head -n1)
-still=$(qmp '{"execute": "query-jobs"}' | grep -o '"type": "guest-memory-move"' | wc -l)
-echo "# move jobs still running when the migration ended: $still"
-echo "# migration back to a third QEMU: $status, $during moves tried during it"
-drain_jobs
-qmp '{"execute": "quit"}' >/dev/null
-qmp_close
-qmp_open /tmp/back.sock
-corrupt_before=$corrupt
+migrate_racing back /tmp/mig2.sock 0 "back to a third QEMU"
 wait_loop
 check_ram "after the migration back"
 ok 4 "and back, with moves running on the destination: RAM intact" migrated_ok
