@@ -3,7 +3,9 @@
  *
  * One thread per guest node, pinned to that node, works on its own
  * data region.  Every region is interleaved round robin over all the
- * nodes, so that a thread starts with 1/N of its data local.  At
+ * nodes, so that a thread starts with 1/N of its data local; the range
+ * then drops the interleave policy, so that the kernel's NUMA
+ * balancing may move the pages like any others.  At
  * --phase-at seconds every thread switches to the next thread's region
  * (thread i to region (i + 1) mod N): the application changes its
  * behaviour, and the pages that a migrator moved for the first phase
@@ -40,6 +42,8 @@
 #include <glib.h>
 #include <inttypes.h>
 #include <numa.h>
+#include <numaif.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -59,6 +63,7 @@ typedef struct Worker {
     size_t npages;
     char *region;               /* its own data, interleaved */
     _Atomic uint64_t passes;    /* whole passes over the current data */
+    atomic_int in_phase;        /* the phase of its current pass */
     pthread_t thread;
 } Worker;
 
@@ -92,8 +97,11 @@ static void *worker_run(void *opaque)
         exit(1);
     }
     while (!atomic_load(&stop)) {
-        const Worker *d = data_of(w, atomic_load(&phase));
+        int p = atomic_load(&phase);
+        const Worker *d = data_of(w, p);
         size_t size = d->npages * nu_page_size();
+
+        atomic_store(&w->in_phase, p);
 
         for (size_t off = 0; off < size; off += CACHE_LINE) {
             (*(volatile uint64_t *)(d->region + off))++;
@@ -157,6 +165,26 @@ static void region_alloc(Worker *w)
     /* Fault it in now, one region after the other. */
     for (size_t off = 0; off < size; off += nu_page_size()) {
         w->region[off] = 1;
+    }
+    /*
+     * The pages stay where the interleaving put them, but the range
+     * drops the interleave policy: NUMA balancing leaves alone the
+     * pages that their VMA's policy places, so AutoNUMA would never
+     * move them.
+     */
+    if (mbind(w->region, size, MPOL_DEFAULT, NULL, 0, 0)) {
+        perror(PROG ": mbind(MPOL_DEFAULT)");
+        exit(1);
+    }
+}
+
+/* Wait until every thread has started a pass in phase @p. */
+static void wait_for_phase(int p)
+{
+    for (int i = 0; i < nr_workers; i++) {
+        while (atomic_load(&workers[i].in_phase) != p) {
+            sched_yield();
+        }
     }
 }
 
@@ -380,8 +408,14 @@ int main(int argc, char **argv)
             sleep_until(start, opt_phase_at);
             in_phase = 1;
             atomic_store(&phase, 1);
-            /* After the switch, so that the new toucher takes the marks. */
+            /*
+             * Mark once every thread works on its new data: a thread
+             * still finishing a pass over its old data would take the
+             * marks there, where its pages are local already, and the
+             * new toucher would find them unmarked.
+             */
             if (opt_next_touch) {
+                wait_for_phase(1);
                 mark_next_touch();
             }
             continue;
