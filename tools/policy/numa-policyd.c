@@ -813,7 +813,7 @@ static void handle_period(Engine *e)
         fprintf(stderr, PROG ": %s\n", err->message);
         exit(1);
     }
-    /* Events queued while a guest request ran name a period seen. */
+    /* Events queued while a slow period ran name a period seen. */
     if (e->have_sequence && c.sequence == e->last_sequence) {
         policy_counts_clear(&c);
         policy_placement_clear(&pl);

@@ -11,7 +11,6 @@
  */
 
 #include <glib/gstdio.h>
-#include <string.h>
 
 #include "policy.h"
 #include "policy-qmp.h"
@@ -184,38 +183,6 @@ static void test_mailbox(Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpint(mb.host_mode, ==, POLICY_MODE_COOPERATIVE);
 }
 
-/* A completion, as the QAPI schema's example gives it, and a bad one. */
-static void test_completion(void)
-{
-    static const char good[] =
-        "{ \"qom-path\": \"/machine/peripheral/snc0\", \"id\": 7,"
-        "  \"action\": \"migrate\", \"addr\": 1048576,"
-        "  \"size\": 2097152, \"node\": 1, \"outcome\": \"completed\","
-        "  \"status\": 0, \"moved\": 500, \"already-on-node\": 10,"
-        "  \"failed-busy\": 1, \"failed-shared\": 2,"
-        "  \"failed-pinned\": 3, \"failed-no-memory\": 4,"
-        "  \"failed-bad-range\": 5 }";
-    static const char bad[] =
-        "{ \"outcome\": \"completed\", \"status\": 0,"
-        "  \"moved\": -1, \"already-on-node\": 0 }";
-    g_autoptr(JsonNode) node = json_from_string(good, NULL);
-    g_autoptr(JsonNode) bad_node = json_from_string(bad, NULL);
-    g_autoptr(GError) err = NULL;
-    PolicyGuestCompletion done;
-
-    g_assert_true(policy_guest_completion_from_qmp(node, &done, &err));
-    g_assert_no_error(err);
-    g_assert_true(done.completed);
-    g_assert_cmpint(done.status, ==, 0);
-    g_assert_cmpuint(done.moved, ==, 500);
-    g_assert_cmpuint(done.already_on_node, ==, 10);
-    g_assert_cmpuint(done.failed, ==, 15);
-
-    g_assert_false(policy_guest_completion_from_qmp(bad_node, &done, &err));
-    g_assert_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-    g_assert_nonnull(strstr(err->message, "'moved'"));
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -225,6 +192,5 @@ int main(int argc, char **argv)
                fixture_setup, test_placement_topology, fixture_teardown);
     g_test_add("/policy/qmp/mailbox", Fixture, NULL, fixture_setup,
                test_mailbox, fixture_teardown);
-    g_test_add_func("/policy/qmp/completion", test_completion);
     return g_test_run();
 }

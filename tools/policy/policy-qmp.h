@@ -75,23 +75,6 @@ typedef struct PolicyMailbox {
 gboolean policy_mailbox_from_qmp(JsonNode *reply, const char *device,
                                  PolicyMailbox *mailbox, GError **errp);
 
-/* How a request to the guest ended, counted in 4 KiB pages. */
-typedef struct PolicyGuestCompletion {
-    gboolean completed;         /* "outcome" is "completed" */
-    gint status;                /* 0 or the guest's negative errno */
-    guint64 moved;
-    guint64 already_on_node;
-    guint64 failed;             /* every failed-* count together */
-} PolicyGuestCompletion;
-
-/*
- * snc-guest-migrate's reply, or the data of SNC_GUEST_MIGRATE_COMPLETED
- * (the same SncGuestCompletion).
- */
-gboolean policy_guest_completion_from_qmp(JsonNode *reply,
-                                          PolicyGuestCompletion *done,
-                                          GError **errp);
-
 G_END_DECLS
 
 #endif /* POLICY_QMP_H */
