@@ -13,13 +13,7 @@ MiB=1048576
 periods=18 repin_at=5
 echo "1..5"
 
-qemu-system-x86_64 -M pc -accel tcg -m 256M -smp 2 \
-    -nodefaults -display none -serial none \
-    -object memory-backend-ram,id=m0,size=128M,host-nodes=0,policy=bind \
-    -object memory-backend-ram,id=m1,size=128M,host-nodes=1,policy=bind \
-    -numa node,nodeid=0,cpus=0,memdev=m0 \
-    -numa node,nodeid=1,cpus=1,memdev=m1 \
-    -drive file=bootblock.img,format=raw \
+qmp_bootblock_guest \
     -device snc,id=snc0,zones=64 \
     -qmp unix:/tmp/engine.sock,server=on,wait=off \
     -qmp unix:/tmp/test.sock,server=on,wait=off \

@@ -4,6 +4,7 @@
 #   qmp_open /path/to/qmp.sock
 #   qmp '{"execute": "query-status"}'     # prints the reply line
 #   qmp_hmp 'info guest-memory-placement' # prints HMP output
+#   qmp_bootblock_guest -qmp ... &       # the boot-sector guest, 2 nodes
 #   qmp_wait_bootblock                    # the boot-sector guest runs
 #   qmp_close
 #
@@ -48,6 +49,20 @@ qmp_wait_event() {
 qmp_hmp() {
     qmp "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"$1\"}}" |
         jq -Mr '.return // .error.desc'
+}
+
+# qmp_bootblock_guest ARGS...: run the project's QEMU (on PATH) with the
+# guest of scripts/make-bootblock.sh (bootblock.img in the current
+# directory) in two vNUMA nodes of 128 MiB, guest node N bound to host
+# node N, one vCPU each, plus ARGS.  Runs in the foreground.
+qmp_bootblock_guest() {
+    qemu-system-x86_64 -M pc -accel tcg -m 256M -smp 2 \
+        -nodefaults -display none -serial none \
+        -object memory-backend-ram,id=m0,size=128M,host-nodes=0,policy=bind \
+        -object memory-backend-ram,id=m1,size=128M,host-nodes=1,policy=bind \
+        -numa node,nodeid=0,cpus=0,memdev=m0 \
+        -numa node,nodeid=1,cpus=1,memdev=m1 \
+        -drive file=bootblock.img,format=raw,if=ide "$@"
 }
 
 # qmp_wait_bootblock: wait (up to 5 minutes) until the guest of

@@ -31,13 +31,7 @@ start_qemu() {   # start_qemu NAME [ARGS...]
     name=$1
     shift
     rm -f "/tmp/$name.sock" /tmp/mig1.sock /tmp/mig2.sock
-    qemu-system-x86_64 -M pc -accel tcg -m 256M -smp 2 \
-        -nodefaults -display none -serial none \
-        -object memory-backend-ram,id=m0,size=128M,host-nodes=0,policy=bind \
-        -object memory-backend-ram,id=m1,size=128M,host-nodes=1,policy=bind \
-        -numa node,nodeid=0,cpus=0,memdev=m0 \
-        -numa node,nodeid=1,cpus=1,memdev=m1 \
-        -drive file=bootblock.img,format=raw,if=ide \
+    qmp_bootblock_guest \
         -qmp "unix:/tmp/$name.sock,server=on,wait=off" \
         "$@" >"/tmp/$name.err" 2>&1 &
     tries=0
