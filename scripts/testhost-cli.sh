@@ -47,4 +47,5 @@ expect "move cell1 0 --json: every page back to node 0" '"moved" : 32768' \
 expect "placement: all of cell 1 on node 0" "^1 +ram-node1 .* 0: 128M " \
     $gn placement
 kill $qemu
+wait $qemu
 echo "1..$n"

@@ -27,7 +27,11 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 echo "vm: $(nproc) CPUs, NUMA nodes $(cat /sys/devices/system/node/online)"
 cd /payload && sh ./run.sh
-echo "vm: payload exit code $?"
+rc=$?
+# On a line of its own, in one write: a process the payload left behind
+# may still be writing to the console.
+echo
+echo "vm: payload exit code $rc"
 poweroff -f
 INIT
     chmod +x "$1/init"
@@ -69,7 +73,9 @@ vm_boot() {
     shift
     timeout "${VM_TIMEOUT:-1800}" "$@" </dev/null |
         stdbuf -oL tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' || true
-    rc=$(sed -n 's/^vm: payload exit code \([0-9]*\)$/\1/p' "$log" | tail -n1)
+    # Anywhere in a line: a late message of a payload's process (QEMU's
+    # "terminating on signal") can share the console line.
+    rc=$(sed -n 's/.*vm: payload exit code \([0-9]*\)$/\1/p' "$log" | tail -n1)
     if [ -z "$rc" ]; then
         echo "vm: the payload did not finish (see $log)" >&2
         return 1
