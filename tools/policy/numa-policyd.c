@@ -522,6 +522,33 @@ static void queue_guest_moves(Engine *e, GArray *moves)
     start_guest_jobs(e);
 }
 
+/* Say on stderr why requests of guest job @id failed. */
+static void guest_job_explain(const char *id, JsonObject *d)
+{
+    static const char *const fields[] = {
+        "failed", "protocol-errors", "interrupted", "moved",
+        "already-on-node", "failed-busy", "failed-shared", "failed-pinned",
+        "failed-no-memory", "failed-bad-range",
+    };
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        gint64 v = json_object_get_int_member_with_default(d, fields[i], 0);
+
+        if (v) {
+            g_string_append_printf(s, " %s %" G_GINT64_FORMAT, fields[i], v);
+        }
+    }
+    fprintf(stderr, PROG ": guest job %s, [0x%" G_GINT64_MODIFIER "x, +0x%"
+            G_GINT64_MODIFIER "x) to node %" G_GINT64_FORMAT ", %"
+            G_GINT64_FORMAT " requests:%s\n", id,
+            json_object_get_int_member_with_default(d, "addr", 0),
+            json_object_get_int_member_with_default(d, "size", 0),
+            json_object_get_int_member_with_default(d, "node", 0),
+            json_object_get_int_member_with_default(d, "requests", 0),
+            s->str);
+}
+
 /* Account a finished guest job of ours, and start the next. */
 static void guest_job_completed(Engine *e, QmpEvent *ev)
 {
@@ -545,6 +572,8 @@ static void guest_job_completed(Engine *e, QmpEvent *ev)
                 json_object_get_string_member_with_default(d, "error",
                                                            "?"));
         failed = MAX(failed, 1);
+    } else if (failed) {
+        guest_job_explain(id, d);
     }
     settle(e, json_object_get_int_member_with_default(d, "addr", 0),
            json_object_get_int_member_with_default(d, "size", 0));
