@@ -9,6 +9,10 @@
 #     completions' counts must equal what the guest saw.
 #   - A range of kernel text and a range of free pages end as counted
 #     failures, and the console stays clean (no WARN, BUG, lockdep).
+#   - At the end of low RAM, where the firmware's tables are RAM to
+#     QEMU but not to the guest, a range half RAM and half tables is
+#     served with the tables' pages counted as bad range; a range of
+#     tables only is refused with EFAULT.
 #   - With the driver's sysfs switch off, snc-guest-migrate fails at
 #     once.
 #   - A flood of 1,000 hints is bounded by the queue (queue-full
@@ -35,7 +39,7 @@ log=$work/guest.log
 
 rm -rf "$work"
 mkdir -p "$work"
-echo "1..11"
+echo "1..13"
 if [ ! -x "$guest_prog" ]; then
     echo "Bail out! $guest_prog is missing: build it first"
     exit 1
@@ -64,7 +68,8 @@ rc=0
 kt=\$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : Kernel code\$/\1/p' /proc/iomem)
 echo "# kernel-text 0x\$kt"
 ./snc-mailbox-guest free-range --pages 64 || rc=1
-./snc-mailbox-guest wait --requests 2 --say "# bad-ranges-ready" || rc=1
+sed -n 's/^\([0-9a-f]*\)-\([0-9a-f]*\) : \(.*\)\$/# iomem \1 \2 \3/p' /proc/iomem
+./snc-mailbox-guest wait --requests 4 --say "# bad-ranges-ready" || rc=1
 echo 0 >\$d/serve
 echo "# serve-off \$(cat \$d/serve)"
 while [ "\$(cat \$d/host_mode)" != cooperative ]; do sleep 0.2; done
@@ -148,7 +153,48 @@ r=$(qmp "{\"execute\": \"snc-guest-migrate\", \"arguments\":
 echo "# free pages: $r"
 ok "64 free pages: 64 counted failures" [ "$(failures <<<"$r")" = 64 ]
 
-# 6: the switch off: the error comes at once.
+# 6-7: the end of low RAM: "System RAM", then the firmware's "Reserved"
+# tables, which QEMU backs with RAM like the rest.
+fw_start=0 fw_size=0 ram_end=-1
+while read -r start end name; do
+    if [ "$name" = "System RAM" ]; then
+        ram_end=$((0x$end))
+    elif [ "$name" = Reserved ] && [ $((0x$start)) -eq $((ram_end + 1)) ] &&
+         [ $((0x$start % 4096)) -eq 0 ]; then
+        fw_start=$((0x$start))
+        fw_size=$(( (0x$end + 1 - 0x$start) / 4096 * 4096 ))
+        [ "$fw_size" -le 65536 ] || fw_size=65536
+    else
+        ram_end=-1
+    fi
+done < <(sed -n 's/^# iomem //p' "$log")
+echo "# firmware tables after RAM: $(printf '%#x' "$fw_start"), $fw_size bytes"
+# status, pages accounted for, bad-range pages
+counts() {
+    jq -r '.return | "\(.status) \(.moved + .["already-on-node"] +
+        .["failed-busy"] + .["failed-shared"] + .["failed-pinned"] +
+        .["failed-no-memory"] + .["failed-bad-range"]) \(.["failed-bad-range"])"'
+}
+r=$(qmp "{\"execute\": \"snc-guest-migrate\", \"arguments\":
+          {\"addr\": $((fw_start - 65536)), \"size\": $((65536 + fw_size)),
+           \"node\": 1}}")
+echo "# half RAM, half tables: $r"
+read -r st all bad < <(counts <<<"$r")
+half_served() {
+    [ "$fw_size" -gt 0 ] && [ "$st" = 0 ] &&
+        [ "$all" = $(( (65536 + fw_size) / 4096 )) ] &&
+        [ "$bad" -ge $((fw_size / 4096)) ]
+}
+ok "half RAM, half tables: status $st, $all pages counted, $bad bad range" \
+    half_served
+r=$(qmp "{\"execute\": \"snc-guest-migrate\", \"arguments\":
+          {\"addr\": $fw_start, \"size\": $fw_size, \"node\": 1}}")
+echo "# tables only: $r"
+read -r st all bad < <(counts <<<"$r")
+refused() { [ "$fw_size" -gt 0 ] && [ "$st" = -14 ] && [ "$all" = 0 ]; }
+ok "tables only: refused with EFAULT (status $st), nothing counted" refused
+
+# 8: the switch off: the error comes at once.
 wait_for '^# serve-off 0' || bail "the guest did not switch serving off"
 t0=$(date +%s%N)
 r=$(qmp "{\"execute\": \"snc-guest-migrate\", \"arguments\":
@@ -163,7 +209,7 @@ ok "serving switched off: the error in $ms ms (the timeout was 60 s)" $at_once
 qmp '{"execute": "snc-configure", "arguments": {"host-mode": "cooperative"}}' \
     >/dev/null
 
-# 7-8: the flood.
+# 9-10: the flood.
 wait_for '^# flood-ready 1' || bail "the guest did not switch serving on"
 addr=$(sed -n 's/^# range \(0x[0-9a-f]*\) .*/\1/p' "$log" | head -n1)
 # All the hints at once, without waiting for the replies, as a
@@ -224,7 +270,7 @@ for _ in $(seq 240); do
 done
 ok "every accepted hint completed (queue depth $depth)" [ "$depth" = 0 ]
 
-# 9: the guest answers: it sees the mode change and reports.
+# 11: the guest answers: it sees the mode change and reports.
 qmp '{"execute": "snc-configure", "arguments": {"host-mode": "off"}}' >/dev/null
 t0=$(date +%s)
 wait_for '^# alive '
@@ -234,11 +280,11 @@ qmp_close
 wait "$guest"
 guest_rc=$?
 
-# 10: the counters through /dev/snc0.
+# 12: the counters through /dev/snc0.
 ok "the guest read two periods from /dev/snc0" \
     grep -q '^ok 1 - /dev/snc0' "$log"
 
-# 11: the guest's own checks and its console.
+# 13: the guest's own checks and its console.
 grep -E '^(ok|not ok) ' "$log" | sed 's/^/# guest: /'
 ok "the guest's checks passed and its console is clean" \
     [ "$guest_rc" -eq 0 ]
