@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark the SNC mailbox against the guest's own calls: the same
 # guest buffer, 4 KiB to 64 MiB, moved from node 0 to node 1
-#   - by snc-guest-migrate requests from the host (one per contiguous
-#     guest-physical run of the buffer), timed on the host from sending
-#     the command to its reply: QMP, the interrupt, the driver's work
-#     item, migrate_phys_range() and the completion;
+#   - by snc-guest-migrate requests from the host, one per contiguous
+#     guest-physical run of the buffer, timed on the host from sending
+#     the first command to the last completion: QMP, the interrupt, the
+#     driver's work item, migrate_phys_range() and the completion.
+#     Even moves wait for each reply in turn (snc_mailbox); odd ones
+#     send every run at once as a job (snc_mailbox_jobs), as the policy
+#     engine does, so that the guest's queue is never empty;
+#   - a QMP command that does nothing (query-status), timed the same
+#     way before each one-page move: the floor of any QMP round trip
+#     (qmp_round_trip);
 #   - by migrate_ph_pages(2) and move_pages(2) in the guest
 #     (tools/bench/migrate-calls-bench), timed around the calls.
 # 2-node guest under TCG (emulated times: compare ratios), on the
@@ -22,7 +28,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/docs/bench
 work=$top/build/bench/snc-mailbox
 tools=$top/build/guest-kernel/tools
-reps=${REPS:-5} max=${MAX_BYTES:-67108864}
+reps=${REPS:-8} max=${MAX_BYTES:-67108864}
 rm -rf "$work"
 mkdir -p "$out" "$work"
 export GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage}
@@ -63,21 +69,39 @@ for _ in range(600):
     time.sleep(0.5)
 s = socket.socket(socket.AF_UNIX)
 s.connect(sock_path)
-f = s.makefile("rw")
+# Separate files for reading and writing: a write to a "rw" text file
+# drops what it had read ahead, events included.
+f, fw = s.makefile("r"), s.makefile("w")
 f.readline()
 
 
+events = []
+
+
 def qmp(cmd, **args):
-    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
-    f.flush()
+    fw.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+    fw.flush()
     while True:
         r = json.loads(f.readline())
         if "return" in r or "error" in r:
             return r
+        events.append(r)
+
+
+def job_event(ids):
+    """The next SNC_GUEST_MIGRATE_JOB_COMPLETED of one of @ids."""
+    while True:
+        for i, e in enumerate(events):
+            if (e["event"] == "SNC_GUEST_MIGRATE_JOB_COMPLETED"
+                    and e["data"]["job-id"] in ids):
+                return events.pop(i)["data"]
+        del events[:]
+        events.append(json.loads(f.readline()))
 
 
 qmp("qmp_capabilities")
-qmp("snc-configure", **{"host-mode": "guest-only"})
+mode = "guest-only"
+qmp("snc-configure", **{"host-mode": mode})
 out = open(csv_path, "w")
 out.write("method,bytes,pages,rep,ns,moved,requests\n")
 log = open(log_path)
@@ -92,18 +116,47 @@ while True:
     if len(w) < 4 or w[:2] != ["#", "bench"]:
         continue
     nbytes, rep, ns, moved = int(w[2]), int(w[3]), 0, 0
-    for run in w[4:]:
-        addr, size = (int(x, 16) for x in run.split(":"))
+    runs = [tuple(int(x, 16) for x in run.split(":")) for run in w[4:]]
+    if nbytes == 4096 and rep % 2 == 0:
         t0 = time.perf_counter_ns()
-        r = qmp("snc-guest-migrate", addr=addr, size=size, node=1,
-                **{"timeout-ms": 600000})
-        ns += time.perf_counter_ns() - t0
-        if "error" in r or r["return"]["status"] != 0:
-            sys.exit("snc-mailbox: %s" % r)
-        moved += r["return"]["moved"]
-    out.write("snc_mailbox,%d,%d,%d,%d,%d,%d\n"
-              % (nbytes, nbytes // 4096, rep, ns, moved, len(w) - 4))
+        qmp("query-status")
+        out.write("qmp_round_trip,%d,%d,%d,%d,0,0\n"
+                  % (nbytes, nbytes // 4096, rep,
+                     time.perf_counter_ns() - t0))
+    if rep % 2 == 0:
+        method = "snc_mailbox"
+        for addr, size in runs:
+            t0 = time.perf_counter_ns()
+            r = qmp("snc-guest-migrate", addr=addr, size=size, node=1,
+                    **{"timeout-ms": 600000})
+            ns += time.perf_counter_ns() - t0
+            if "error" in r or r["return"]["status"] != 0:
+                sys.exit("snc-mailbox: %s" % r)
+            moved += r["return"]["moved"]
+    else:
+        method = "snc_mailbox_jobs"
+        ids = set()
+        t0 = time.perf_counter_ns()
+        for addr, size in runs:
+            jid = "bench-%d-%d-%d" % (nbytes, rep, len(ids))
+            ids.add(jid)
+            r = qmp("snc-guest-migrate", addr=addr, size=size, node=1,
+                    **{"timeout-ms": 600000, "job-id": jid})
+            if "error" in r:
+                sys.exit("snc-mailbox: %s" % r)
+        while ids:
+            d = job_event(ids)
+            ids.discard(d["job-id"])
+            if d.get("error") or d["completed"] != d["requests"]:
+                sys.exit("snc-mailbox: %s" % d)
+            moved += d["moved"]
+        ns = time.perf_counter_ns() - t0
+    out.write("%s,%d,%d,%d,%d,%d,%d\n"
+              % (method, nbytes, nbytes // 4096, rep, ns, moved, len(runs)))
     out.flush()
+    # Done with this buffer: a change of mode tells the guest so.
+    mode = "cooperative" if mode == "guest-only" else "guest-only"
+    qmp("snc-configure", **{"host-mode": mode})
 PY
 wait "$guest"
 
@@ -121,27 +174,30 @@ med = {}
 for r in rows:
     med.setdefault((r["method"], int(r["bytes"])), []).append(int(r["ns"]))
 med = {k: statistics.median(v) for k, v in med.items()}
-sizes = sorted({b for _, b in med})
-methods = ["snc_mailbox", "migrate_ph_pages", "move_pages"]
-print("method,bytes,pages,median_ns,mb_per_s,mailbox_vs_ph,mailbox_vs_move_pages")
+sizes = sorted({b for m, b in med if m != "qmp_round_trip"})
+mailbox = ["snc_mailbox", "snc_mailbox_jobs"]
+methods = mailbox + ["migrate_ph_pages", "move_pages"]
+print("method,bytes,pages,median_ns,mb_per_s,vs_migrate_ph_pages,vs_move_pages")
 for m in methods:
     for b in sizes:
         if (m, b) not in med:
             continue
         ns = med[m, b]
-        mb = med.get(("snc_mailbox", b))
-        vs_ph = med["migrate_ph_pages", b] / mb if mb else 0
-        vs_mp = med["move_pages", b] / mb if mb else 0
-        print(f"{m},{b},{b // 4096},{ns:.0f},{b / 1048576 / (ns / 1e9):.1f},"
-              f"{vs_ph:.2f},{vs_mp:.2f}" if m == "snc_mailbox" else
-              f"{m},{b},{b // 4096},{ns:.0f},{b / 1048576 / (ns / 1e9):.1f},,")
+        ratios = ","
+        if m in mailbox:
+            ratios = (f"{med['migrate_ph_pages', b] / ns:.2f},"
+                      f"{med['move_pages', b] / ns:.2f}")
+        print(f"{m},{b},{b // 4096},{ns:.0f},"
+              f"{b / 1048576 / (ns / 1e9):.1f},{ratios}")
 one = 4096
-if all((m, one) in med for m in methods):
-    print(f"# one page: mailbox {med['snc_mailbox', one] / 1e3:.0f} us, "
-          f"migrate_ph_pages {med['migrate_ph_pages', one] / 1e3:.0f} us "
-          f"({med['snc_mailbox', one] / med['migrate_ph_pages', one]:.2f}x), "
-          f"move_pages {med['move_pages', one] / 1e3:.0f} us "
-          f"({med['snc_mailbox', one] / med['move_pages', one]:.2f}x)")
+if all((m, one) in med for m in methods + ["qmp_round_trip"]):
+    mb, ph = med["snc_mailbox", one], med["migrate_ph_pages", one]
+    rt = med["qmp_round_trip", one]
+    print(f"# one page: mailbox {mb / 1e3:.0f} us, migrate_ph_pages "
+          f"{ph / 1e3:.0f} us ({mb / ph:.2f}x), move_pages "
+          f"{med['move_pages', one] / 1e3:.0f} us "
+          f"({mb / med['move_pages', one]:.2f}x); a QMP command that does "
+          f"nothing {rt / 1e3:.0f} us ({rt / ph:.2f}x migrate_ph_pages)")
 PY
 column -t -s, "$summary" | grep -v '^#'
 grep '^#' "$summary" || true
@@ -156,7 +212,8 @@ set xlabel "buffer size (KiB)"
 set ylabel "median throughput (MB/s)"
 set key top left
 set grid
-plot "< grep ^snc_mailbox, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate (host QMP to completion)", \\
+plot "< grep ^snc_mailbox, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate, one run at a time (host QMP to completion)", \\
+     "< grep ^snc_mailbox_jobs, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate, every run at once as jobs", \\
      "< grep ^migrate_ph_pages, $summary" using (\$2/1024):5 with linespoints title "migrate_ph_pages (guest)", \\
      "< grep ^move_pages, $summary" using (\$2/1024):5 with linespoints title "move_pages (guest)"
 GP

@@ -18,9 +18,11 @@
  *       For each size from 4 KiB to B (default 64 MiB), by factors of
  *       4, N times (default 5): fill a buffer of that size on FROM,
  *       print "# bench BYTES REP ADDR:SIZE..." (its ranges), wait until
- *       the host moved them (scripts/bench/snc-mailbox.sh sends one
- *       snc-guest-migrate per range and times it), then print
- *       "# bench-done BYTES REP PAGES-ON-TO".
+ *       the host moved them (scripts/bench/snc-mailbox.sh sends
+ *       snc-guest-migrate for the ranges, times it, then switches
+ *       host_mode between guest-only and cooperative to say it is
+ *       done), then print "# bench-done BYTES REP PAGES-ON-TO".  Starts
+ *       once host_mode is no longer off.
  *   snc-mailbox-guest snapshot
  *       Read two periods from /dev/snc0 (poll, then read): the header
  *       of <linux/snc.h> must be whole and the second period must be
@@ -58,6 +60,22 @@ static char *opt_say;
 static gint64 opt_max_bytes = 64 << 20;
 static int opt_reps = 5;
 
+/* The text of the SNC driver's sysfs attribute @name, or NULL. */
+static char *driver_attr(const char *name)
+{
+    g_autofree char *pattern =
+        g_strdup_printf("/sys/bus/pci/drivers/snc/*/%s", name);
+    char *text = NULL;
+    glob_t g;
+
+    if (!glob(pattern, 0, NULL, &g) && g.gl_pathc == 1 &&
+        !g_file_get_contents(g.gl_pathv[0], &text, NULL, NULL)) {
+        text = NULL;
+    }
+    globfree(&g);
+    return text;
+}
+
 /* Requests the driver completed: requests_served + requests_failed. */
 static long completed_requests(void)
 {
@@ -65,23 +83,37 @@ static long completed_requests(void)
     long total = 0;
 
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *pattern =
-            g_strdup_printf("/sys/bus/pci/drivers/snc/*/%s", names[i]);
-        g_autofree char *text = NULL;
-        glob_t g;
+        g_autofree char *text = driver_attr(names[i]);
 
-        if (glob(pattern, 0, NULL, &g) || g.gl_pathc != 1) {
-            globfree(&g);
-            return -1;
-        }
-        if (!g_file_get_contents(g.gl_pathv[0], &text, NULL, NULL)) {
-            globfree(&g);
+        if (!text) {
             return -1;
         }
         total += strtol(text, NULL, 10);
-        globfree(&g);
     }
     return total;
+}
+
+/*
+ * Wait until the host's mode (host_mode) is no longer @mode: the bench's
+ * host says so that it is done with a buffer.  With @mode "off", wait for
+ * the host to switch the mailbox on.
+ */
+static bool wait_mode_change(const char *mode)
+{
+    for (int i = 0; i < WAIT_SECONDS * 100; i++) {
+        g_autofree char *now = driver_attr("host_mode");
+
+        if (!now) {
+            printf("# no SNC driver in sysfs\n");
+            return false;
+        }
+        if (strcmp(g_strstrip(now), mode)) {
+            return true;
+        }
+        usleep(10000);
+    }
+    printf("# timed out waiting for the host to leave mode %s\n", mode);
+    return false;
 }
 
 /* Wait until @n more requests than @base have completed. */
@@ -207,6 +239,9 @@ static int cmd_bench(void)
         printf("# no pagemap or no SNC driver\n");
         return 1;
     }
+    if (!wait_mode_change("off")) {
+        return 1;
+    }
     for (size_t bytes = ps; bytes <= (size_t)opt_max_bytes; bytes *= 4) {
         size_t npages = bytes / ps;
         g_autofree uint64_t *pfns = g_new0(uint64_t, npages);
@@ -214,7 +249,7 @@ static int cmd_bench(void)
         for (int rep = 0; rep < opt_reps; rep++) {
             g_autoptr(GString) line = g_string_new(NULL);
             char *buf = nu_buffer_alloc_on(npages, opt_from);
-            long base = completed_requests();
+            g_autofree char *mode = driver_attr("host_mode");
             size_t runs;
 
             if (!buf || !nu_pagemap_pfns(pm, buf, npages, pfns, &err)) {
@@ -227,7 +262,8 @@ static int cmd_bench(void)
                 return 1;
             }
             printf("# bench %zu %d%s\n", bytes, rep, line->str);
-            if (!wait_requests(base, runs)) {
+            fflush(stdout);
+            if (!mode || !wait_mode_change(g_strstrip(mode))) {
                 return 1;
             }
             printf("# bench-done %zu %d %zu\n", bytes, rep,
