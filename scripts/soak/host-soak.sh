@@ -4,7 +4,7 @@
 #
 #   scripts/soak/host-soak.sh [MINUTES]
 #
-# MINUTES of random moves (default 30; make check runs 2).  Prints TAP
+# MINUTES of random moves (default 30; make check runs 1).  Prints TAP
 # and the counts: moves, jobs, cancels, refusals, bytes moved, bytes
 # checked, corrupted checks.
 set -euo pipefail

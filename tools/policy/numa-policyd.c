@@ -111,7 +111,7 @@ static char *opt_qmp, *opt_mode = "cooperative", *opt_csv, *opt_device;
 static gboolean opt_dry_run;
 static gint opt_periods, opt_period_ms = -1, opt_timeout = 30;
 static gint opt_guest_timeout = 10000;
-static gint opt_confirm = -1, opt_cooldown = -1, opt_refresh = 4;
+static gint opt_confirm = -1, opt_cooldown = -1, opt_refresh = 16;
 static gint64 opt_min_count = -1, opt_budget = -1;
 static double opt_dominance = -1;
 static volatile sig_atomic_t quit;
@@ -943,7 +943,7 @@ static GOptionEntry entries[] = {
       "periods a zone stays after a move, 0 to 1000 (default 3)", "C" },
     { "placement-refresh", 0, 0, G_OPTION_ARG_INT, &opt_refresh,
       "read a hot zone's backing again every N periods, 1 to 1000 "
-      "(default 4; 1: every period)", "N" },
+      "(default 16; 1: every period)", "N" },
     { "guest-timeout", 0, 0, G_OPTION_ARG_INT, &opt_guest_timeout,
       "milliseconds a guest request may take, 1 to 3600000 "
       "(default 10000)", "MS" },
