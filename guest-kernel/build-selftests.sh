@@ -47,6 +47,6 @@ tools=$top/build/guest-kernel/tools
 mkdir -p "$tools"
 for t in page_migrate/{ph,v,vmig,victim,migstat} \
          bench/{migrate-calls-bench,next-touch-bench} scenario/phase-shift \
-         snc/snc-mailbox-guest; do
+         snc/snc-mailbox-guest soak/next-touch-stress; do
     cp "$top/build/tools-static/tools/$t" "$tools/"
 done
