@@ -147,6 +147,10 @@ suite qmp-fuzz "$top/scripts/qmp-fuzz.py" --tap --seconds 60 \
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4
 suite page-migrate-tools run_page_migrate_tools
+# One minute of the guest kernel's stress: next-touch marks and the
+# migration calls against fork, mremap, munmap, mprotect and THP
+# (scripts/guest-stress.sh; docs/reliability.md has the long runs).
+suite stress-4-nodes "$top/scripts/guest-stress.sh" 60 4
 suite snc-2-nodes run_snc_e2e 2
 suite snc-4-nodes run_snc_e2e 4
 # The SNC mailbox with the guest's driver: snc-guest-migrate of a guest
