@@ -7,7 +7,8 @@
  *                [--periods N] [--device ID] [--period-ms MS] ...
  *
  * Each period, after the device's SNC_PERIOD_END event:
- *   - query-snc-counters: the count matrix of the period;
+ *   - query-snc-counters: the count matrix of the period (its nonzero
+ *     counts, as "top" lists);
  *   - query-cpus-fast: each vCPU's thread, whose CPU affinity (or the
  *     CPU it last ran on) gives the host node that runs it;
  *   - query-memdev, and query-guest-memory-placement per hot zone
@@ -111,6 +112,9 @@ static char *opt_qmp, *opt_mode = "cooperative", *opt_csv, *opt_device;
 static gboolean opt_dry_run;
 static gint opt_periods, opt_period_ms = -1, opt_timeout = 30;
 static gint opt_guest_timeout = 10000;
+/* query-snc-counters' largest "top": the most zones a device has. */
+#define SNC_MAX_TOP 65536
+
 static gint opt_confirm = -1, opt_cooldown = -1, opt_refresh = 16;
 static gint64 opt_min_count = -1, opt_budget = -1;
 static double opt_dominance = -1;
@@ -819,9 +823,22 @@ static void update_guest_lever(Engine *e, gboolean serving)
     }
 }
 
+/*
+ * The period's counters.  "top" with room for every zone lists only the
+ * zones each node touched: the same matrix without its zeros, which
+ * would be most of the reply, and of the engine's time to parse it.
+ */
+static JsonNode *read_counters(Engine *e)
+{
+    g_autoptr(JsonObject) args = json_object_new();
+
+    json_object_set_int_member(args, "top", SNC_MAX_TOP);
+    return execute(e, "query-snc-counters", args);
+}
+
 static void handle_period(Engine *e)
 {
-    g_autoptr(JsonNode) counters = execute(e, "query-snc-counters", NULL);
+    g_autoptr(JsonNode) counters = read_counters(e);
     g_autoptr(JsonNode) cpus = execute(e, "query-cpus-fast", NULL);
     g_autoptr(JsonNode) memdevs = execute(e, "query-memdev", NULL);
     g_autoptr(GError) err = NULL;
