@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Build the guest kernel: Debian's linux-source-6.12 with the project's
 # series (guest-kernel/patches, git format-patch), tinyconfig plus
-# numa-guest.config (and numa-guest-debug.config with --debug), with
-# ccache.  Produces build/guest-kernel/bzImage (or bzImage-debug).
+# numa-guest.config (and numa-guest-debug.config with --debug, and
+# numa-guest-kasan.config too with --kasan), with ccache.  Produces
+# build/guest-kernel/bzImage (or bzImage-debug, bzImage-kasan).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 variant=release
-[ "${1:-}" = --debug ] && variant=debug
+case ${1:-} in
+--debug) variant=debug ;;
+--kasan) variant=kasan ;;
+esac
 src=$top/build/linux-src
 obj=$top/build/linux-$variant
 out=$top/build/guest-kernel
@@ -24,7 +28,8 @@ series_id=$( (stat -c '%s %Y' "$tarball"
               cat "$top"/guest-kernel/patches/*.patch 2>/dev/null || true) |
             sha1sum | cut -c1-12)
 if [ "$(cat "$src/.numa-migrator-series" 2>/dev/null)" != "$series_id" ]; then
-    rm -rf "$src" "$src.tmp" "$top"/build/linux-release "$top"/build/linux-debug
+    rm -rf "$src" "$src.tmp" "$top"/build/linux-release "$top"/build/linux-debug \
+        "$top"/build/linux-kasan
     mkdir -p "$src.tmp"
     tar -C "$src.tmp" -xf "$tarball"
     mv "$src.tmp"/linux-source-6.12 "$src"
@@ -39,7 +44,8 @@ if [ "$(cat "$src/.numa-migrator-series" 2>/dev/null)" != "$series_id" ]; then
 fi
 
 fragments=("$top/guest-kernel/numa-guest.config")
-[ "$variant" = debug ] && fragments+=("$top/guest-kernel/numa-guest-debug.config")
+[ "$variant" != release ] && fragments+=("$top/guest-kernel/numa-guest-debug.config")
+[ "$variant" = kasan ] && fragments+=("$top/guest-kernel/numa-guest-kasan.config")
 cfg_id=$(cat "${fragments[@]}" | sha1sum | cut -c1-12)
 if [ "$(cat "$obj/.numa-migrator-config" 2>/dev/null)" != "$cfg_id" ]; then
     mkdir -p "$obj"
@@ -61,6 +67,6 @@ fi
 
 make -s -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" -j"$(nproc)" bzImage
 name=bzImage
-[ "$variant" = debug ] && name=bzImage-debug
+[ "$variant" != release ] && name=bzImage-$variant
 cp "$obj/arch/x86/boot/bzImage" "$out/$name"
 echo "guest-kernel: $(make -s -C "$src" kernelversion) -> build/guest-kernel/$name"
