@@ -41,6 +41,7 @@
 #include <inttypes.h>
 #include <numa.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,6 +91,37 @@ static int nr_nodes;
 static size_t page_size, region_size;
 static atomic_bool stop;
 static uint64_t migrator_calls, migrator_errors, migrator_moved;
+
+/* What each thread does, for the report of a fault. */
+static __thread const char *doing = "starting";
+static __thread Worker *doing_worker;
+
+/*
+ * A fault in a region is a kernel bug, or this program's: say where,
+ * in what, and stop.  snprintf() is not async-signal-safe, but the
+ * process ends here anyway.
+ */
+static void on_fault(int sig, siginfo_t *si, void *uc G_GNUC_UNUSED)
+{
+    char buf[256];
+    int len;
+
+    if (doing_worker) {
+        char *base = atomic_load(&doing_worker->base);
+
+        len = snprintf(buf, sizeof(buf),
+                       "Bail out! signal %d at %p in worker %d doing %s;"
+                       " its region %p-%p\n", sig, si->si_addr,
+                       doing_worker->id, doing, base, base + region_size);
+    } else {
+        len = snprintf(buf, sizeof(buf), "Bail out! signal %d at %p doing"
+                       " %s\n", sig, si->si_addr, doing);
+    }
+    if (write(STDOUT_FILENO, buf, len) < 0) {
+        /* Nothing better to do. */
+    }
+    _exit(3);
+}
 
 static uint64_t tag(const Worker *w, size_t page)
 {
@@ -253,6 +285,7 @@ static void one_op(Worker *w)
     char *huge = base + hp * HPAGE_SIZE;
     size_t huge_first = hp * HPAGE_SIZE / page_size;
 
+    doing = op_names[op];
     switch (op) {
     case OP_WRITE:
         write_pages(w, base, first, n);
@@ -319,12 +352,14 @@ static void one_op(Worker *w)
         g_assert_not_reached();
     }
     w->ops[op]++;
+    doing = "between operations";
 }
 
 static void *worker_run(void *opaque)
 {
     Worker *w = opaque;
 
+    doing_worker = w;
     numa_run_on_node(w->id % nr_nodes);
     while (!atomic_load(&stop)) {
         one_op(w);
@@ -342,6 +377,7 @@ static void *migrator_run(void *opaque)
     uint64_t pfns[MAX_RUN];
     phaddr_t table[MAX_RUN];
 
+    doing = "migrating";
     if (!pm) {
         printf("# migrator: %s\n", err->message);
         migrator_errors++;
@@ -413,6 +449,14 @@ int main(int argc, char **argv)
     pthread_t migrator;
     GString *summary = g_string_new(NULL);
 
+    struct sigaction sa = {
+        .sa_sigaction = on_fault,
+        .sa_flags = SA_SIGINFO,
+    };
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
     g_option_context_add_main_entries(ctx, options, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, PROG ": %s\n", err->message);
@@ -432,6 +476,16 @@ int main(int argc, char **argv)
     page_size = nu_page_size();
     region_size = (size_t)opt_pages * page_size;
 
+    /*
+     * libnuma fills its node-to-CPUs cache on first use, without a lock:
+     * fill it before the threads call numa_run_on_node().
+     */
+    for (int node = 0; node < nr_nodes; node++) {
+        struct bitmask *cpus = numa_allocate_cpumask();
+
+        numa_node_to_cpus(node, cpus);
+        numa_free_cpumask(cpus);
+    }
     printf("1..3\n");
     workers = g_new0(Worker, opt_threads);
     for (int i = 0; i < opt_threads; i++) {
