@@ -11,11 +11,12 @@
  * of it: write, check, MADV_MIGRATE_NEXT_TOUCH, MADV_MIGRATE_NEXT_WRITE
  * or MADV_NO_MIGRATE_NEXT_TOUCH, mprotect() read-only and back, fork()
  * (the child checks and writes its copy), mremap() of the whole region
- * to a new address or of a few pages away and back, munmap() and mmap() of a subrange, MADV_DONTNEED,
- * THP collapse (MADV_COLLAPSE in a MADV_HUGEPAGE region) and split
- * (mprotect() of one page of a huge page), migrate_virt_addr_range() of its own pages,
- * and a move of the thread to another node, so that its touches pull
- * marked pages there.  One more thread calls migrate_ph_pages() on the
+ * to a new address or of a few pages away (MREMAP_DONTUNMAP) and back,
+ * munmap() and mmap() of a subrange, MADV_DONTNEED, THP collapse
+ * (MADV_COLLAPSE in a MADV_HUGEPAGE region) and split (mprotect() of one
+ * page of a huge page), migrate_virt_addr_range() of its own pages, and
+ * a move of the thread to another node, so that its touches pull marked
+ * pages there.  One more thread calls migrate_ph_pages() on the
  * physical addresses of random pages of random regions, and
  * migrate_virt_addr_range() on them, while the workers change them.
  *
@@ -61,6 +62,9 @@
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE   25
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
 #endif
 
 enum op {
@@ -188,6 +192,9 @@ static char *map_aligned(size_t size)
 /*
  * Move pages [@first, @first + @n) away with mremap(), check them there
  * and move them back; a range across VMAs (a mark splits them) stays.
+ * MREMAP_DONTUNMAP leaves an empty mapping in their place: a hole could
+ * be taken by another thread's mmap(), which the move back, to a fixed
+ * address, would then unmap.
  */
 static void op_mremap_range(Worker *w, size_t first, size_t n)
 {
@@ -201,7 +208,8 @@ static void op_mremap_range(Worker *w, size_t first, size_t n)
     }
     pthread_mutex_lock(&w->lock);
     if (mremap(base + first * page_size, len, len,
-               MREMAP_MAYMOVE | MREMAP_FIXED, away) == MAP_FAILED) {
+               MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+               away) == MAP_FAILED) {
         munmap(away, len);
         pthread_mutex_unlock(&w->lock);
         return;
