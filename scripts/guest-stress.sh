@@ -9,7 +9,8 @@
 #
 #   scripts/guest-stress.sh [SECONDS] [NODES]
 #
-# GUEST_KERNEL selects another image (scripts/guest-run.sh).  Needs
+# GUEST_KERNEL selects another image (scripts/guest-run.sh);
+# STRESS_ARGS adds options (--mremap-away, --seed X).  Needs
 # guest-kernel/build-selftests.sh (the static guest program).
 set -euo pipefail
 
@@ -24,7 +25,7 @@ if [ ! -x "$prog" ]; then
 fi
 cat >"$work/payload.sh" <<PAYLOAD
 #!/bin/sh
-./next-touch-stress --seconds $seconds --threads 4 --pages 1024
+./next-touch-stress --seconds $seconds --threads 4 --pages 1024 ${STRESS_ARGS:-}
 rc=\$?
 # What next-touch did meanwhile: marks, and the faults that moved pages.
 grep -E '^(nexttouch_|thp_(collapse|split)_)' /proc/vmstat | tr '\n' ' ' |
