@@ -460,7 +460,7 @@ int main(int argc, char **argv)
     uint64_t ops[OP__MAX] = { 0 }, total = 0, checked = 0, bad = 0;
     uint64_t children_bad = 0, remapped = 0;
     pthread_t migrator;
-    GString *summary = g_string_new(NULL);
+    g_autoptr(GString) summary = g_string_new(NULL);
 
     struct sigaction sa = {
         .sa_sigaction = on_fault,
@@ -560,7 +560,6 @@ int main(int argc, char **argv)
     printf("%s 3 - every fork child found its copy intact (%" PRIu64
            " children, %" PRIu64 " not)\n", children_bad ? "not ok" : "ok",
            ops[OP_FORK], children_bad);
-    g_string_free(summary, TRUE);
     return total && migrator_calls && !migrator_errors && !bad &&
            !children_bad ? 0 : 1;
 }
