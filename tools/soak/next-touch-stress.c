@@ -98,6 +98,16 @@ static size_t page_size, region_size;
 static atomic_bool stop;
 static uint64_t migrator_calls, migrator_errors, migrator_moved;
 
+/*
+ * Held from a worker's mmap() of a destination to the end of its
+ * mremap() there.  mremap(MREMAP_FIXED) unmaps the destination before
+ * it checks the source: a call that fails (a source range that a mark
+ * split across VMAs, say) has already freed the destination.  Another
+ * worker's mmap() could take that hole before the munmap() that undoes
+ * the reservation, which would then unmap the other worker's pages.
+ */
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* What each thread does, for the report of a fault. */
 static __thread const char *doing = "starting";
 static __thread Worker *doing_worker;
@@ -191,6 +201,26 @@ static char *map_aligned(size_t size)
     return start;
 }
 
+/* Print the lines of /proc/self/maps that overlap [@start, @start + @len). */
+static void print_maps(const char *what, const char *start, size_t len)
+{
+    g_autofree char *maps = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents("/proc/self/maps", &maps, NULL, NULL)) {
+        return;
+    }
+    lines = g_strsplit(maps, "\n", -1);
+    for (char **l = lines; *l && **l; l++) {
+        uintptr_t lo, hi;
+
+        if (sscanf(*l, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 &&
+            lo < (uintptr_t)start + len && hi > (uintptr_t)start) {
+            printf("#   %s %p+%zu: %s\n", what, start, len, *l);
+        }
+    }
+}
+
 /*
  * Move pages [@first, @first + @n) away with mremap(), check them there
  * and move them back; a range across VMAs (a mark splits them) stays.
@@ -202,10 +232,13 @@ static void op_mremap_range(Worker *w, size_t first, size_t n)
 {
     char *base = atomic_load(&w->base);
     size_t len = n * page_size;
-    char *away = mmap(NULL, len, PROT_NONE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *away;
 
+    pthread_mutex_lock(&map_lock);
+    away = mmap(NULL, len, PROT_NONE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (away == MAP_FAILED) {
+        pthread_mutex_unlock(&map_lock);
         return;
     }
     pthread_mutex_lock(&w->lock);
@@ -214,8 +247,10 @@ static void op_mremap_range(Worker *w, size_t first, size_t n)
                away) == MAP_FAILED) {
         munmap(away, len);
         pthread_mutex_unlock(&w->lock);
+        pthread_mutex_unlock(&map_lock);
         return;
     }
+    pthread_mutex_unlock(&map_lock);
     w->bad_pages += check_pages(w, (char *)((uintptr_t)away -
                                              first * page_size),
                                 first, n, true);
@@ -223,6 +258,8 @@ static void op_mremap_range(Worker *w, size_t first, size_t n)
     if (mremap(away, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
                base + first * page_size) == MAP_FAILED) {
         printf("# worker %d: mremap() back: %s\n", w->id, strerror(errno));
+        print_maps("away", away, len);
+        print_maps("home", base + first * page_size, len);
         w->bad_pages += n;
     } else {
         w->remapped++;
@@ -233,11 +270,13 @@ static void op_mremap_range(Worker *w, size_t first, size_t n)
 /* Move the whole region to a fresh address with mremap(). */
 static void op_mremap(Worker *w)
 {
-    char *dest = map_aligned(region_size);
     char *old = atomic_load(&w->base);
-    char *moved;
+    char *dest, *moved;
 
+    pthread_mutex_lock(&map_lock);
+    dest = map_aligned(region_size);
     if (!dest) {
+        pthread_mutex_unlock(&map_lock);
         return;
     }
     pthread_mutex_lock(&w->lock);
@@ -250,6 +289,7 @@ static void op_mremap(Worker *w)
         w->remapped++;
     }
     pthread_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&map_lock);
 }
 
 /* Check, then write, a copy of the region in a child; its exit says. */
