@@ -17,4 +17,4 @@ if [ ! -e "$dir/build.ninja" ]; then
 fi
 # The static link's warnings about glibc's NSS functions in GLib are
 # expected; a failed compile or link still fails the build.
-ninja -C "$dir" >/dev/null
+ninja -C "$dir" >"$dir/ninja.log" || { cat "$dir/ninja.log" >&2; exit 1; }
