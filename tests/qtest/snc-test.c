@@ -350,9 +350,11 @@ static void test_regs_identity(void)
     homes = qdict_get_qlist(rsp, "home-nodes");
     g_assert_cmpuint(qlist_size(homes), ==, ZONES);
     for (unsigned z = 0; z < ZONES; z++) {
-        int64_t h = qnum_get_int(qobject_to(QNum, qlist_pop(homes)));
+        QNum *n = qobject_to(QNum, qlist_pop(homes));
+        int64_t h = qnum_get_int(n);
 
         g_assert_cmpint(h, ==, home(s, z) == 0xff ? -1 : home(s, z));
+        qobject_unref(n);
     }
     qobject_unref(rsp);
     snc_free(s);
