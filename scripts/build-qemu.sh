@@ -10,7 +10,9 @@
 #
 # --asan builds the same tree with AddressSanitizer (LeakSanitizer
 # included) and UndefinedBehaviorSanitizer into build/qemu-asan instead,
-# for scripts/check-asan.sh.
+# for scripts/check-asan.sh.  --fuzz builds QEMU's libFuzzer target
+# (qemu-fuzz-x86_64, with ASan) with clang 16 into build/qemu-fuzz, for
+# scripts/fuzz-snc.sh.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,10 +20,12 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator
 src=$top/build/qemu-src
 bld=$top/build/qemu
 variant=
-if [ "${1:-}" = --asan ]; then
-    variant=asan
-    bld=$top/build/qemu-asan
-fi
+case "${1:-}" in
+--asan|--fuzz)
+    variant=${1#--}
+    bld=$top/build/qemu-$variant
+    ;;
+esac
 mkdir -p "$cache/qemu-dl" "$top/build"
 
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
@@ -74,7 +78,8 @@ extract_source() {
     done
     echo "$series_id" >"$src.tmp/tree/.numa-migrator-series"
     mv "$src.tmp/tree" "$src"
-    rm -rf "$src.tmp" "$top/build/qemu" "$top/build/qemu-asan"
+    rm -rf "$src.tmp" "$top/build/qemu" "$top/build/qemu-asan" \
+        "$top/build/qemu-fuzz"
 }
 
 overlay() {
@@ -120,9 +125,22 @@ configure_args=(
     --disable-jack --disable-sndio --disable-dbus-display
     --disable-linux-io-uring --disable-zstd --disable-bzip2
 )
-if [ "$variant" = asan ]; then
+targets=(qemu-system-x86_64)
+for t in "$top"/tests/qtest/*-test.c; do
+    [ -e "$t" ] && targets+=("tests/qtest/$(basename "$t" .c)")
+done
+case "$variant" in
+asan)
     configure_args+=(--enable-asan --enable-ubsan)
-fi
+    ;;
+fuzz)
+    # libFuzzer needs clang; ccache still caches clang's objects.
+    configure_args=("${configure_args[@]/#--cc=*/--cc=ccache clang-16}")
+    configure_args=("${configure_args[@]/#--cxx=*/--cxx=ccache clang++-16}")
+    configure_args+=(--enable-fuzzing --enable-asan)
+    targets=(qemu-fuzz-x86_64)
+    ;;
+esac
 # Reconfigure from scratch when the configure line changes.
 if [ "$(cat "$bld/.configure-args" 2>/dev/null)" != "${configure_args[*]}" ]; then
     rm -rf "$bld"
@@ -132,10 +150,6 @@ if [ "$(cat "$bld/.configure-args" 2>/dev/null)" != "${configure_args[*]}" ]; th
     echo "${configure_args[*]}" >"$bld/.configure-args"
 fi
 
-targets=(qemu-system-x86_64)
-for t in "$top"/tests/qtest/*-test.c; do
-    [ -e "$t" ] && targets+=("tests/qtest/$(basename "$t" .c)")
-done
 ninja -C "$bld" "${targets[@]}"
 if [ -z "$variant" ]; then
     ln -sf qemu/qemu-system-x86_64 "$top/build/qemu-system-x86_64"

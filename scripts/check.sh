@@ -144,6 +144,10 @@ suite qtest-host run_host_qtests
 # shared; docs/reliability.md has the long run under ASan with 100 ms.
 suite qmp-fuzz "$top/scripts/qmp-fuzz.py" --tap --seconds 60 \
     --qemu "$top/build/qemu/qemu-system-x86_64" --latency-ms 1000
+# 60 s of QEMU's generic-fuzz on the SNC's registers, mailbox and
+# matrix (scripts/fuzz-snc.sh: clang 16, libFuzzer, ASan); the build is
+# part of the suite.  docs/reliability.md has the long campaign.
+suite fuzz-snc "$top/scripts/fuzz-snc.sh" 60
 suite guest-2-nodes run_guest_selftests 2
 suite guest-4-nodes run_guest_selftests 4
 suite page-migrate-tools run_page_migrate_tools

@@ -23,6 +23,8 @@ PKGS=(
     linux-source-6.12
     # tools, benchmarks
     numactl gnuplot-nox jq socat libjson-glib-dev
+    # the SNC's generic-fuzz build (scripts/build-qemu.sh --fuzz)
+    clang-16 libclang-rt-16-dev libfuzzer-16-dev
 )
 BPO_PKGS=(meson python3-pycotap qemu-system-data
           libvirt-daemon-system libvirt-clients
