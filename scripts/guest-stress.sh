@@ -10,7 +10,7 @@
 #   scripts/guest-stress.sh [SECONDS] [NODES]
 #
 # GUEST_KERNEL selects another image (scripts/guest-run.sh);
-# STRESS_ARGS adds options (--mremap-away, --seed X).  Needs
+# STRESS_ARGS adds options (--seed X).  Needs
 # guest-kernel/build-selftests.sh (the static guest program).
 set -euo pipefail
 

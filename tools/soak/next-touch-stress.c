@@ -5,15 +5,14 @@
  * guest with NUMA nodes, as root (it reads /proc/self/pagemap).
  *
  *   next-touch-stress [--seconds S] [--threads N] [--pages P] [--seed X]
- *                     [--mremap-away]
  *
  * Each of N worker threads (default 4) owns a region of P pages
  * (default 1024) and loops over random operations on random subranges
  * of it: write, check, MADV_MIGRATE_NEXT_TOUCH, MADV_MIGRATE_NEXT_WRITE
  * or MADV_NO_MIGRATE_NEXT_TOUCH, mprotect() read-only and back, fork()
  * (the child checks and writes its copy), mremap() of the whole region
- * to a new address (and with --mremap-away, of a few pages away with
- * MREMAP_DONTUNMAP and back), munmap() and mmap() of a subrange, MADV_DONTNEED, THP collapse
+ * to a new address or of a few pages away (MREMAP_DONTUNMAP) and back,
+ * mmap(MAP_FIXED) over a subrange, MADV_DONTNEED, THP collapse
  * (MADV_COLLAPSE in a MADV_HUGEPAGE region) and split (mprotect() of one
  * page of a huge page), migrate_virt_addr_range() of its own pages, and
  * a move of the thread to another node, so that its touches pull marked
@@ -91,7 +90,6 @@ typedef struct Worker {
 } Worker;
 
 static int opt_seconds = 60, opt_threads = 4, opt_pages = 1024;
-static gboolean opt_mremap_away;
 static gint64 opt_seed = 1;
 static int nr_nodes;
 static size_t page_size, region_size;
@@ -357,7 +355,7 @@ static void one_op(Worker *w)
         op_fork(w, first, n);
         break;
     case OP_MREMAP:
-        if (!opt_mremap_away || g_rand_boolean(w->rand)) {
+        if (g_rand_boolean(w->rand)) {
             op_mremap(w);
         } else {
             op_mremap_range(w, first, MIN(n, 16));
@@ -486,9 +484,6 @@ static GOptionEntry options[] = {
       " (default 1024)", "P" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &opt_seed,
       "seed of the random operations (default 1)", "X" },
-    { "mremap-away", 0, 0, G_OPTION_ARG_NONE, &opt_mremap_away,
-      "also move a few pages away with mremap() and back: within minutes"
-      " a move back fails with EFAULT (docs/reliability.md)", NULL },
     { NULL }
 };
 
