@@ -525,6 +525,10 @@ def main():
         return 2
     os.environ.setdefault('ASAN_OPTIONS', 'detect_leaks=1')
     os.environ.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1')
+    # Upstream's own leaks, each with its reason (as for check-asan).
+    os.environ.setdefault('LSAN_OPTIONS', 'print_suppressions=0:suppressions='
+                          + os.path.join(TOP, 'scripts',
+                                         'lsan-suppressions.txt'))
     f = Fuzzer(a)
     t0 = time.monotonic()
     f.start()
