@@ -219,6 +219,10 @@ class Fuzzer:
             self.proc.kill()
             self.fail('QEMU did not exit within 60 s of quit')
             rc = None
+        try:
+            self.qmp.close()
+        except EOFError:
+            pass                # QEMU closed its end as it quit
         self.log.seek(0)
         out = self.log.read()
         if rc not in (0, None):
