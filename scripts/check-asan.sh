@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build QEMU with AddressSanitizer (LeakSanitizer on) and
 # UndefinedBehaviorSanitizer into build/qemu-asan, then run every
-# project qtest under it.  A test passes only if it passes and neither
+# project qtest under it; on a one-node host, the qtests that need two
+# host nodes run under it in the two-node test host (scripts/testhost.sh)
+# afterwards.  A test passes only if it passes and neither
 # QEMU nor the test program reports anything: any sanitizer report, a
 # leak included, fails the run.  Prints TAP per qtest and a summary;
 # exits non-zero on any failure or report.  Not part of "make check"
@@ -55,6 +57,37 @@ done
 
 # The log files also take ASan's warning about swapcontext(), which
 # QEMU's coroutines use; only errors, leaks and UB count as reports.
+# The qtests that need two host NUMA nodes skip on a one-node host: run
+# them under the same build in the two-node test host, where the
+# sanitizers write to the console.  Not with a filter.
+if [ -z "$filter" ] && [ "$(numactl --hardware | sed -n 's/^available: \([0-9]*\).*/\1/p')" -lt 2 ]; then
+    start=$(date +%s)
+    cat >"$out/qtest-env" <<'ENV'
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=0:abort_on_error=0:detect_stack_use_after_return=0:fast_unwind_on_malloc=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0
+export LSAN_OPTIONS=suppressions=/payload/lsan-suppressions.txt:print_suppressions=0
+QTEST_ARGS="-p /x86_64/guest-memory/multinode -p /x86_64/guest-memory/multinode/backend"
+ENV
+    TESTHOST_QEMU=$bld/qemu-system-x86_64 TESTHOST_TIMEOUT=3600 \
+        "$top/scripts/testhost.sh" "$top/scripts/testhost-qtests.sh" \
+        "$bld/tests/qtest/guest-memory-move-test" "$out/qtest-env" \
+        "$top/scripts/lsan-suppressions.txt" \
+        >"$out/testhost.tap" 2>"$out/testhost.log"
+    trc=$?
+    pass=$(grep -cE '^ok [0-9]+' "$out/testhost.tap")
+    skip=$(grep -cE '^ok [0-9]+.*# SKIP' "$out/testhost.tap")
+    fail=$(grep -cE '^not ok [0-9]+' "$out/testhost.tap")
+    echo "check-asan: guest-memory-move-test in the test host:" \
+         "$((pass - skip)) passed, $fail failed, $skip skipped, exit $trc," \
+         "$(( $(date +%s) - start )) s"
+    grep -E '^not ok' "$out/testhost.tap"
+    [ "$trc" -eq 0 ] && [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] || rc=1
+    # What the sanitizers printed, as a report file like the others.
+    cat "$out/testhost.tap" "$out/testhost.log" |
+        grep -E -A40 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+        >"$out/asan.testhost" || rm -f "$out/asan.testhost"
+fi
+
 reports=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
           "$out"/asan.* "$out"/ubsan.* 2>/dev/null | sort)
 if [ -n "$reports" ]; then

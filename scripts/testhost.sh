@@ -10,7 +10,8 @@
 # links, Debian's firmware, the FILEs (copied to /payload/) and PAYLOAD,
 # a shell script run as /payload/run.sh.  What the payload prints comes
 # out on stdout; the exit code is the payload's.  TESTHOST_TIMEOUT
-# (seconds, default 1800) bounds the whole run.
+# (seconds, default 1800) bounds the whole run; TESTHOST_QEMU names
+# another build of QEMU to put in (check-asan's, say).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +42,7 @@ kernel_image() {
 . "$top/scripts/vm-lib.sh"
 root=$work/root
 vm_root_begin "$root"
-vm_add_binary "$root" "$top/build/qemu/qemu-system-x86_64" \
+vm_add_binary "$root" "${TESTHOST_QEMU:-$top/build/qemu/qemu-system-x86_64}" \
     /usr/local/bin/qemu-system-x86_64
 cp -rL /usr/share/seabios "$root/usr/share/seabios"
 mkdir -p "$root/usr/share/qemu"
