@@ -150,7 +150,7 @@ static void write_pattern(QTestState *qts, uint64_t addr, uint64_t size,
     for (i = 0; i < size; i++) {
         buf[i] = pattern_byte(addr + i, seed);
     }
-    qtest_memwrite(qts, addr, buf, size);
+    qtest_bufwrite(qts, addr, buf, size);
 }
 
 static void check_pattern(QTestState *qts, uint64_t addr, uint64_t size,
@@ -159,7 +159,7 @@ static void check_pattern(QTestState *qts, uint64_t addr, uint64_t size,
     g_autofree uint8_t *buf = g_malloc(size);
     uint64_t i;
 
-    qtest_memread(qts, addr, buf, size);
+    qtest_bufread(qts, addr, buf, size);
     for (i = 0; i < size; i++) {
         if (buf[i] != pattern_byte(addr + i, seed)) {
             g_error("byte at 0x%" PRIx64 " is 0x%02x, expected 0x%02x",
