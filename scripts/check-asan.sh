@@ -1,29 +1,26 @@
 #!/usr/bin/env bash
 # Build QEMU with AddressSanitizer (LeakSanitizer on) and
 # UndefinedBehaviorSanitizer into build/qemu-asan, then run every
-# project qtest under it; with --testhost, the qtests that need two host
-# nodes then run under it in the two-node test host (scripts/testhost.sh).
+# project qtest under it; on a one-node host, the qtests that need two
+# host nodes then run under it in the two-node test host
+# (scripts/testhost.sh).
 # A test passes only if it passes and neither
 # QEMU nor the test program reports anything: any sanitizer report, a
 # leak included, fails the run.  Prints TAP per qtest and a summary;
 # exits non-zero on any failure or report.  Not part of "make check"
 # (the CI time budget); see docs/reliability.md for times and results.
 #
-#   scripts/check-asan.sh [--no-build] [--testhost] [QTEST-PATH-FILTER]
+#   scripts/check-asan.sh [--no-build] [QTEST-PATH-FILTER]
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 bld=$top/build/qemu-asan
 out=$top/build/asan-results
-build=1 testhost=
-while [ $# -gt 0 ]; do
-    case $1 in
-    --no-build) build=0 ;;
-    --testhost) testhost=1 ;;
-    *) break ;;
-    esac
+build=1
+if [ "${1:-}" = --no-build ]; then
+    build=0
     shift
-done
+fi
 filter=${1:-}
 
 if [ "$build" = 1 ]; then
@@ -61,11 +58,10 @@ done
 
 # The log files also take ASan's warning about swapcontext(), which
 # QEMU's coroutines use; only errors, leaks and UB count as reports.
-# The qtests that need two host NUMA nodes skip on a one-node host.
-# --testhost runs them under the same build in the two-node test host,
-# where the sanitizers write to the console.  It is not the default:
-# there, the first of them has not finished yet (docs/reliability.md).
-if [ -n "$testhost" ]; then
+# The qtests that need two host NUMA nodes skip on a one-node host: run
+# them under the same build in the two-node test host, where the
+# sanitizers write to the console.  Not with a filter.
+if [ -z "$filter" ] && [ "$(numactl --hardware | sed -n 's/^available: \([0-9]*\).*/\1/p')" -lt 2 ]; then
     start=$(date +%s)
     cat >"$out/qtest-env" <<'ENV'
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=0:abort_on_error=0:detect_stack_use_after_return=0:fast_unwind_on_malloc=0
