@@ -375,8 +375,9 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
  * The guest lever's requests run as snc-guest-migrate jobs, at most
  * GUEST_JOBS_IN_FLIGHT at a time: each job has one request in the
  * device's 16-entry queue, so that the guest's driver, which serves one
- * request at a time, always finds the next one waiting.  A period's guest moves to one node over
- * adjacent zones become one job, up to GUEST_JOB_MAX bytes.
+ * request at a time, always finds the next one waiting.  A period's
+ * guest moves to one node over adjacent zones become one job, up to
+ * GUEST_JOB_MAX bytes.
  */
 #define GUEST_JOBS_IN_FLIGHT 8
 #define GUEST_JOB_MAX (4 * 1024 * 1024)
