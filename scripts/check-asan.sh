@@ -34,11 +34,27 @@ mkdir -p "$out"
 # Each process writes its reports to its own file (log_path.PID), so a
 # report from QEMU, which the qtest starts and whose stderr it may not
 # show, is never missed.  halt_on_error=0 lets a run show every report.
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=0:abort_on_error=0:log_path=$out/asan:detect_stack_use_after_return=0:fast_unwind_on_malloc=0"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$out/ubsan"
+asan_opts=detect_leaks=1:halt_on_error=0:abort_on_error=0:detect_stack_use_after_return=0:fast_unwind_on_malloc=0
+ubsan_opts=print_stacktrace=1:halt_on_error=0
+export ASAN_OPTIONS="$asan_opts:log_path=$out/asan"
+export UBSAN_OPTIONS="$ubsan_opts:log_path=$out/ubsan"
 export LSAN_OPTIONS="suppressions=$top/scripts/lsan-suppressions.txt:print_suppressions=0"
+report_re='ERROR: (Address|Leak)Sanitizer|runtime error:'
 
+# tally WHAT TAP EXIT START: print a qtest run's results; a failed test
+# or a non-zero exit fails the whole run.
 rc=0
+tally() {
+    local pass skip fail
+    pass=$(grep -cE '^ok [0-9]+' "$2")
+    skip=$(grep -cE '^ok [0-9]+.*# SKIP' "$2")
+    fail=$(grep -cE '^not ok [0-9]+' "$2")
+    echo "check-asan: $1: $((pass - skip)) passed, $fail failed," \
+         "$skip skipped, exit $3, $(( $(date +%s) - $4 )) s"
+    grep -E '^not ok' "$2"
+    [ "$3" -eq 0 ] && [ "$fail" -eq 0 ] || rc=1
+}
+
 cd "$bld" || exit 1
 for t in tests/qtest/guest-memory-move-test tests/qtest/snc-test; do
     name=$(basename "$t")
@@ -47,25 +63,18 @@ for t in tests/qtest/guest-memory-move-test tests/qtest/snc-test; do
     [ -n "$filter" ] && args+=(-p "$filter")
     QTEST_QEMU_BINARY=./qemu-system-x86_64 "./$t" "${args[@]}" \
         >"$out/$name.tap" 2>"$out/$name.log"
-    trc=$?
-    pass=$(grep -cE '^ok [0-9]+' "$out/$name.tap")
-    fail=$(grep -cE '^not ok [0-9]+' "$out/$name.tap")
-    echo "check-asan: $name: $pass passed, $fail failed, exit $trc," \
-         "$(( $(date +%s) - start )) s"
-    grep -E '^not ok' "$out/$name.tap"
-    [ "$trc" -eq 0 ] && [ "$fail" -eq 0 ] || rc=1
+    tally "$name" "$out/$name.tap" $? "$start"
 done
 
-# The log files also take ASan's warning about swapcontext(), which
-# QEMU's coroutines use; only errors, leaks and UB count as reports.
 # The qtests that need two host NUMA nodes skip on a one-node host: run
 # them under the same build in the two-node test host, where the
-# sanitizers write to the console.  Not with a filter.
-if [ -z "$filter" ] && [ "$(numactl --hardware | sed -n 's/^available: \([0-9]*\).*/\1/p')" -lt 2 ]; then
+# sanitizers write to the console (kept as a report file like the
+# others).  Not with a filter.
+if [ -z "$filter" ] && [ "$(numactl --hardware | sed -n 's/^available: \([0-9]*\) nodes.*/\1/p')" -lt 2 ]; then
     start=$(date +%s)
-    cat >"$out/qtest-env" <<'ENV'
-export ASAN_OPTIONS=detect_leaks=1:halt_on_error=0:abort_on_error=0:detect_stack_use_after_return=0:fast_unwind_on_malloc=0
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0
+    cat >"$out/qtest-env" <<ENV
+export ASAN_OPTIONS=$asan_opts
+export UBSAN_OPTIONS=$ubsan_opts
 export LSAN_OPTIONS=suppressions=/payload/lsan-suppressions.txt:print_suppressions=0
 QTEST_ARGS="-p /x86_64/guest-memory/multinode -p /x86_64/guest-memory/multinode/backend"
 ENV
@@ -74,23 +83,17 @@ ENV
         "$bld/tests/qtest/guest-memory-move-test" "$out/qtest-env" \
         "$top/scripts/lsan-suppressions.txt" \
         >"$out/testhost.tap" 2>"$out/testhost.log"
-    trc=$?
-    pass=$(grep -cE '^ok [0-9]+' "$out/testhost.tap")
-    skip=$(grep -cE '^ok [0-9]+.*# SKIP' "$out/testhost.tap")
-    fail=$(grep -cE '^not ok [0-9]+' "$out/testhost.tap")
-    echo "check-asan: guest-memory-move-test in the test host:" \
-         "$((pass - skip)) passed, $fail failed, $skip skipped, exit $trc," \
-         "$(( $(date +%s) - start )) s"
-    grep -E '^not ok' "$out/testhost.tap"
-    [ "$trc" -eq 0 ] && [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] || rc=1
-    # What the sanitizers printed, as a report file like the others.
+    tally "guest-memory-move-test in the test host" "$out/testhost.tap" $? \
+        "$start"
     cat "$out/testhost.tap" "$out/testhost.log" |
-        grep -E -A40 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-        >"$out/asan.testhost" || rm -f "$out/asan.testhost"
+        grep -E -A40 "$report_re" >"$out/asan.testhost" ||
+        rm -f "$out/asan.testhost"
 fi
 
-reports=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-          "$out"/asan.* "$out"/ubsan.* 2>/dev/null | sort)
+# The log files also take ASan's warning about swapcontext(), which
+# QEMU's coroutines use; only errors, leaks and UB count as reports.
+reports=$(grep -lE "$report_re" "$out"/asan.* "$out"/ubsan.* 2>/dev/null |
+          sort)
 if [ -n "$reports" ]; then
     echo "check-asan: sanitizer reports:"
     for f in $reports; do
