@@ -14,7 +14,7 @@
  *       Print "# free-range ADDR SIZE": N free pages in a row
  *       (/proc/kpageflags BUDDY), from the top of RAM down.
  *   snc-mailbox-guest bench [--max-bytes B] [--reps N] [--from NODE]
- *                           [--to NODE]
+ *                           [--to NODE] [--baselines]
  *       For each size from 4 KiB to B (default 64 MiB), by factors of
  *       4, N times (default 5): fill a buffer of that size on FROM,
  *       print "# bench BYTES REP ADDR:SIZE..." (its ranges), wait until
@@ -22,7 +22,12 @@
  *       snc-guest-migrate for the ranges, times it, then switches
  *       host_mode between guest-only and cooperative to say it is
  *       done), then print "# bench-done BYTES REP PAGES-ON-TO".  Starts
- *       once host_mode is no longer off.
+ *       once host_mode is no longer off.  With --baselines, each
+ *       repetition then moves two more fresh buffers of the same size
+ *       FROM -> TO, one with migrate_ph_pages(2) and one with
+ *       move_pages(2), timed around the calls, and prints
+ *       "csv,METHOD,BYTES,PAGES,REP,NS,MOVED" for each: the guest's own
+ *       calls in the same run, interleaved with the host's requests.
  *   snc-mailbox-guest snapshot
  *       Read two periods from /dev/snc0 (poll, then read): the header
  *       of <linux/snc.h> must be whole and the second period must be
@@ -47,16 +52,19 @@
 #include <inttypes.h>
 #include <linux/kernel-page-flags.h>
 #include <numa.h>
+#include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "numa-util.h"
+#include "page-migrate.h"
 
 #define WAIT_SECONDS    300
 
 static int opt_pages = 256, opt_from, opt_to = 1, opt_requests = 1;
 static char *opt_say;
+static gboolean opt_baselines;
 static gint64 opt_max_bytes = 64 << 20;
 static int opt_reps = 5;
 
@@ -228,6 +236,73 @@ static int cmd_buffer(void)
     return on_to == (size_t)opt_pages && intact ? 0 : 1;
 }
 
+/*
+ * bench --baselines: move a fresh buffer of @npages pages FROM -> TO with
+ * each of the guest's calls, timing the calls only (migrate_ph_pages(2)'s
+ * table of physical addresses and move_pages(2)'s arrays are built before
+ * the clock starts), and print a CSV line for each.  False if a call
+ * failed, a page did not move or the data changed.
+ */
+static bool bench_baselines(NuPageTable *pm, size_t npages, int rep)
+{
+    static const char *const names[] = { "migrate_ph_pages", "move_pages" };
+    size_t ps = nu_page_size(), max = migrate_ph_pages_max();
+    g_autofree phaddr_t *table = g_new(phaddr_t, npages);
+    g_autofree void **pages = g_new(void *, npages);
+    g_autofree int *nodes = g_new(int, npages);
+    g_autofree int *status = g_new(int, npages);
+
+    for (size_t m = 0; m < G_N_ELEMENTS(names); m++) {
+        char *buf = nu_buffer_alloc_on(npages, opt_from);
+        struct page_migrate_stats st;
+        uint64_t t0, ns = 0;
+        bool ok = buf != NULL;
+        size_t on = 0;
+
+        if (ok && m == 0) {
+            ok = nu_pagemap_pfns(pm, buf, npages, table, NULL);
+            for (size_t i = 0; ok && i < npages; i++) {
+                table[i] *= ps;
+            }
+            for (size_t done = 0, n; ok && done < npages; done += n) {
+                n = MIN(npages - done, max);
+                t0 = nu_now_ns();
+                ok = !migrate_ph_pages(table + done, n, opt_to, &st, 0);
+                ns += nu_now_ns() - t0;
+            }
+        } else if (ok) {
+            for (size_t i = 0; i < npages; i++) {
+                pages[i] = buf + i * ps;
+                nodes[i] = opt_to;
+            }
+            t0 = nu_now_ns();
+            ok = !numa_move_pages(0, npages, pages, nodes, status,
+                                  MPOL_MF_MOVE);
+            ns = nu_now_ns() - t0;
+        }
+        if (!ok) {
+            printf("# bench: %s of %zu pages: %s\n", names[m], npages,
+                   buf ? strerror(errno) : "no memory");
+        } else {
+            on = nu_pages_on_node(0, buf, npages, opt_to);
+            ok = on == npages && nu_buffer_intact(buf, npages);
+            if (!ok) {
+                printf("# bench: %s moved %zu of %zu pages%s\n", names[m],
+                       on, npages, on == npages ? ", data corrupted" : "");
+            }
+        }
+        if (buf) {
+            numa_free(buf, npages * ps);
+        }
+        if (!ok) {
+            return false;
+        }
+        printf("csv,%s,%zu,%zu,%d,%" PRIu64 ",%zu\n", names[m], npages * ps,
+               npages, rep, ns, on);
+    }
+    return true;
+}
+
 static int cmd_bench(void)
 {
     g_autoptr(GError) err = NULL;
@@ -269,6 +344,9 @@ static int cmd_bench(void)
             printf("# bench-done %zu %d %zu\n", bytes, rep,
                    nu_pages_on_node(0, buf, npages, opt_to));
             numa_free(buf, bytes);
+            if (opt_baselines && !bench_baselines(pm, npages, rep)) {
+                return 1;
+            }
         }
     }
     return 0;
@@ -394,6 +472,8 @@ int main(int argc, char **argv)
           "bench: the largest buffer", "B" },
         { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps,
           "bench: moves of each size", "N" },
+        { "baselines", 0, 0, G_OPTION_ARG_NONE, &opt_baselines,
+          "bench: also time migrate_ph_pages(2) and move_pages(2)", NULL },
         { "say", 0, 0, G_OPTION_ARG_STRING, &opt_say,
           "wait: print TEXT once ready to count", "TEXT" },
         { NULL }
@@ -420,6 +500,9 @@ int main(int argc, char **argv)
         nu_arg_check_range("snc-mailbox-guest", "reps", opt_reps, 1, 1000);
         nu_arg_check_range("snc-mailbox-guest", "max-bytes", opt_max_bytes,
                            4096, 1L << 30);
+        if (opt_baselines) {
+            page_migrate_require("snc-mailbox-guest");
+        }
         return cmd_bench();
     }
     if (!strcmp(argv[1], "snapshot")) {
