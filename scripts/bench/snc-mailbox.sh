@@ -11,8 +11,11 @@
 #   - a QMP command that does nothing (query-status), timed the same
 #     way before each one-page move: the floor of any QMP round trip
 #     (qmp_round_trip);
-#   - by migrate_ph_pages(2) and move_pages(2) in the guest
-#     (tools/bench/migrate-calls-bench), timed around the calls.
+#   - by migrate_ph_pages(2) and move_pages(2) in the guest, timed
+#     around the calls: each repetition moves one more fresh buffer of
+#     the same size with each, right after the host's requests
+#     (snc-mailbox-guest bench --baselines), so that the three methods
+#     share the host's load.
 # 2-node guest under TCG (emulated times: compare ratios), on the
 # non-debug kernel.  Writes docs/bench/snc-mailbox.csv (every move),
 # docs/bench/snc-mailbox-summary.csv (medians, throughput, the
@@ -21,7 +24,9 @@
 #   scripts/bench/snc-mailbox.sh     (REPS=n MAX_BYTES=b to change)
 #
 # Needs guest-kernel/build.sh (GUEST_KERNEL picks another image) and
-# guest-kernel/build-selftests.sh (the static guest programs).
+# guest-kernel/build-selftests.sh (the static guest programs).  With the
+# probes of snc-mailbox-timing.diff built in, it also prints where a
+# request's time goes inside the guest (build/bench/snc-mailbox/timing.csv).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,17 +38,19 @@ rm -rf "$work"
 mkdir -p "$out" "$work"
 export GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage}
 
+# The timing probes of snc-mailbox-timing.diff, when built in, log at
+# KERN_INFO, below the console's level: printed from the log at the end,
+# for snc-mailbox-timing.py.
 cat >"$work/payload.sh" <<PAYLOAD
 #!/bin/sh
-./migrate-calls-bench --reps $reps --max-bytes $max \\
-    --method migrate_ph_pages --method move_pages >/tmp/bench.csv || exit 1
-sed 's/^/csv,/' /tmp/bench.csv
-./snc-mailbox-guest bench --reps $reps --max-bytes $max --from 0 --to 1
+./snc-mailbox-guest bench --reps $reps --max-bytes $max --from 0 --to 1 \\
+    --baselines || exit 1
+dmesg | grep 'snc-timing:' || true
 PAYLOAD
 sock=$work/qmp.sock
 GUEST_QEMU_ARGS="-device snc,id=snc0 -qmp unix:$sock,server=on,wait=off" \
 GUEST_TIMEOUT=3000 "$top/scripts/guest-run.sh" 2 "$work/payload.sh" \
-    "$tools/migrate-calls-bench" "$tools/snc-mailbox-guest" \
+    "$tools/snc-mailbox-guest" \
     >"$work/guest.log" 2>&1 &
 guest=$!
 
@@ -201,6 +208,11 @@ if all((m, one) in med for m in methods + ["qmp_round_trip"]):
 PY
 column -t -s, "$summary" | grep -v '^#'
 grep '^#' "$summary" || true
+if grep -q 'snc-timing:' "$work/guest.log"; then
+    "$top/scripts/bench/snc-mailbox-timing.py" "$work/guest.log" \
+        >"$work/timing.csv"
+    column -t -s, "$work/timing.csv"
+fi
 
 gnuplot <<GP
 set terminal pngcairo size 1000,560 noenhanced
