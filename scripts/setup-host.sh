@@ -23,6 +23,10 @@ PKGS=(
     linux-source-6.12
     # tools, benchmarks
     numactl gnuplot-nox jq socat libjson-glib-dev
+    # profiles: perf on the host (next-touch-tcg-profile.sh), and the
+    # library that bookworm-backports' perf, put into the test host by
+    # guest-memory-move.sh PROFILE=1, links
+    linux-perf libtraceevent1
     # the SNC's generic-fuzz build (scripts/build-qemu.sh --fuzz)
     clang-16 libclang-rt-16-dev libfuzzer-16-dev
 )
