@@ -8,6 +8,13 @@
 # Each case runs twice: with the guest paused (-S), and with it running
 # (bootblock.img keeps writing to every page), so that every method moves
 # live memory, as the product does.
+# With PROFILE=1 (and ./perf, Debian's, among the files), each case then
+# moves the range there and back once more per method under a
+# system-wide "perf record" and prints where the CPU time went: samples
+# by thread ("prof-comm,"), by thread and binary ("prof-dso,") and by
+# thread and function ("prof-sym,"), where the method's threads waited:
+# their switches off the CPU by call chain ("prof-wait,"), and QEMU's
+# guest_memory_move_* trace events, time-stamped ("prof-trace,").
 set -e
 . ./qmp-lib.sh
 
@@ -23,8 +30,88 @@ bench() {
     echo "$r" | field ns
 }
 
+# profile NAME CMD...: run CMD under a system-wide perf record.  CMD
+# prints "WALL_NS CPU_NS" per move; profile prints their sums
+# ("prof-time,", "prof-cpu,") and the samples.  The sampling event is
+# cpu-clock, the test host's TCG CPU having no PMU; samples get lost
+# there, so the CPU times come from the kernel's accounting instead.
+profile() {
+    name=$1
+    shift
+    HOME=/tmp ./perf record -q -a -g -e cpu-clock -F 1000 --no-buildid-cache \
+        -o /tmp/perf.data 2>/dev/null &
+    perf_pid=$!
+    HOME=/tmp ./perf record -q -a -g -e sched:sched_switch --no-buildid-cache \
+        -o /tmp/switch.data 2>/dev/null &
+    switch_pid=$!
+    sleep 1
+    traced=$(wc -l </tmp/qemu-trace.log)
+    "$@" >/tmp/profile.out
+    tail -n +"$((traced + 1))" /tmp/qemu-trace.log |
+        sed "s/^/prof-trace,$guest,$backing,$name,/"
+    kill -INT "$perf_pid" "$switch_pid"
+    wait "$perf_pid" || true
+    wait "$switch_pid" || true
+    echo "# profile $guest $backing $name"
+    # Where the method's threads left the CPU: the first three frames
+    # under the scheduler's own, counted over every switch.
+    HOME=/tmp ./perf script -i /tmp/switch.data -F comm,ip,sym 2>/dev/null |
+        awk -v case="$guest,$backing,$name" '
+            /^[^ \t]/ { comm = $1; n = 0; key = ""; next }
+            NF == 0 { if (key != "" && (comm ~ /^pool-/ || comm == "numa-move-bench"))
+                          count[comm " " key]++
+                      key = ""; next }
+            { f = $2; if (f ~ /^(__)?schedule|^io_schedule|^preempt_schedule|_cond_resched/) next
+              if (n++ < 3) key = key (key == "" ? "" : " <- ") f }
+            END { for (k in count) print "prof-wait," case "," count[k] "," k }' |
+        sort -t, -k5 -nr | head -n 8
+    awk -v case="$guest,$backing,$name" '{ w += $1; c += $2 }
+        END { print "prof-time," case "," w; print "prof-cpu," case "," c }' \
+        /tmp/profile.out
+    for sort in comm comm,dso comm,sym; do
+        HOME=/tmp ./perf report -i /tmp/perf.data --stdio -n --no-children \
+            -g none --sort "$sort" --percent-limit 0.5 2>/dev/null |
+            awk -v tag="prof-${sort#comm,}" -v case="$guest,$backing,$name" \
+                'NF && $1 !~ /^#/ { print tag "," case "," $0 }'
+    done
+}
+
+# pool_cpu: "TID NS" for each of QEMU's thread pool threads, NS the CPU
+# time the kernel charged it (schedstat).
+pool_cpu() {
+    for t in /proc/"$pid"/task/*; do
+        case $(cat "$t/comm" 2>/dev/null) in
+        pool-*) echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat")" ;;
+        esac
+    done
+}
+
+# One move there and back with each method, for profile.
+move_w() {
+    for node in 1 0; do
+        pool_cpu >/tmp/cpu.before
+        ns=$(guest_range "$backing" 0 "$node" "$1" | cut -d, -f8)
+        pool_cpu >/tmp/cpu.after
+        echo "$ns $(awk 'NR == FNR { b[$1] = $2; next }
+                         { d += $2 - ($1 in b ? b[$1] : 0) } END { print d }' \
+                    /tmp/cpu.before /tmp/cpu.after)"
+    done
+}
+move_raw() {
+    for node in 1 0; do
+        r=$(./numa-move-bench move-pages "$pid" "$hva" "$SIZE" "$node") || exit 1
+        echo "$(echo "$r" | field ns) $(echo "$r" | field cpu_ns)"
+        assert_on "$node"
+    done
+}
+
 run_vm() {
+    trace=
+    [ "${PROFILE:-0}" = 1 ] &&
+        trace="-trace enable=guest_memory_move_* -D /tmp/qemu-trace.log -msg timestamp=on"
+    # shellcheck disable=SC2086
     qemu-system-x86_64 -M pc -accel tcg -m "$((SIZE / 1048576))M" -nodefaults -display none \
+        -name bench,debug-threads=on $trace \
         -drive file=bootblock.img,format=raw $([ "$guest" = paused ] && echo -S) \
         -object "memory-backend-ram,id=m0,size=$SIZE,host-nodes=0,policy=bind,prealloc=on" \
         -numa node,memdev=m0 -serial none \
@@ -83,6 +170,11 @@ for backing in 4k thp; do
         ns=$(bench memcpy "$SIZE" 0 1)
         echo "csv,$guest,$backing,memcpy,to1,$rep,$SIZE,$ns"
     done
+    if [ "${PROFILE:-0}" = 1 ]; then
+        profile migrate-guest-range-w1 move_w 1
+        profile migrate-guest-range-w2 move_w 2
+        profile move_pages move_raw
+    fi
     echo "# $guest $backing after: $(grep AnonHugePages /proc/$pid/smaps_rollup)"
     stop_vm
 done

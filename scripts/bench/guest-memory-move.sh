@@ -5,6 +5,13 @@
 # throughput of each method and its ratio to raw move_pages.
 #
 #   scripts/bench/guest-memory-move.sh     (SIZE=bytes REPS=n to change)
+#
+# PROFILE=1 also profiles each method in the test host with Debian's
+# perf (linux-perf from bookworm-backports, the test host kernel's
+# version, downloaded once into the cache): system-wide cpu-clock
+# samples by thread and function, in build/bench/guest-memory-move-profile.csv
+# and summarised by scripts/bench/mover-profile.py.  REPS=0 PROFILE=1
+# profiles without the timed moves.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,15 +21,37 @@ mkdir -p "$out"
 "$top/scripts/build-tools.sh"
 
 "$top/scripts/make-bootblock.sh" "$out/bootblock.img"
+# Debian's perf for the test host's kernel (its libraries come along,
+# as for any binary the test host is given).
+debian_perf() {
+    local cache=${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator/perf deb
+    if [ ! -x "$cache/perf" ]; then
+        rm -rf "$cache" && mkdir -p "$cache/dl"
+        (cd "$cache/dl" && apt-get download -q linux-perf/bookworm-backports \
+             >/dev/null 2>&1)
+        deb=$(ls "$cache"/dl/linux-perf_*.deb)
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -O ./usr/bin/perf >"$cache/perf.tmp"
+        chmod +x "$cache/perf.tmp" && mv "$cache/perf.tmp" "$cache/perf"
+        rm -rf "$cache/dl"
+    fi
+    echo "$cache/perf"
+}
+
+files=("$top/scripts/qmp-lib.sh" "$out/bootblock.img"
+       "$top/build/tools/tools/bench/numa-move-bench" "$(command -v migratepages)")
+[ "${PROFILE:-0}" = 1 ] && files+=("$(debian_perf)")
 payload=$out/guest-memory-move-payload.sh
 {
-    echo "SIZE=${SIZE:-67108864} REPS=${REPS:-5}"
+    echo "SIZE=${SIZE:-67108864} REPS=${REPS:-5} PROFILE=${PROFILE:-0}"
     cat "$top/scripts/bench/guest-memory-move-payload.sh"
 } >"$payload"
-"$top/scripts/testhost.sh" "$payload" "$top/scripts/qmp-lib.sh" "$out/bootblock.img" \
-    "$top/build/tools/tools/bench/numa-move-bench" "$(command -v migratepages)" \
-    >"$out/guest-memory-move.log"
+"$top/scripts/testhost.sh" "$payload" "${files[@]}" >"$out/guest-memory-move.log"
 grep '^#' "$out/guest-memory-move.log" || true
+if [ "${PROFILE:-0}" = 1 ]; then
+    grep '^prof-' "$out/guest-memory-move.log" >"$out/guest-memory-move-profile.csv"
+    "$top/scripts/bench/mover-profile.py" "$out/guest-memory-move-profile.csv" "${SIZE:-67108864}"
+    [ "${REPS:-5}" = 0 ] && exit 0
+fi
 
 csv=$out/guest-memory-move.csv
 echo "guest,backing,method,direction,rep,bytes,ns,mb_per_s" >"$csv"
