@@ -8,10 +8,12 @@
 #
 # PROFILE=1 also profiles each method in the test host with Debian's
 # perf (linux-perf from bookworm-backports, the test host kernel's
-# version, downloaded once into the cache): system-wide cpu-clock
-# samples by thread and function, in build/bench/guest-memory-move-profile.csv
-# and summarised by scripts/bench/mover-profile.py.  REPS=0 PROFILE=1
-# profiles without the timed moves.
+# version, downloaded once into the cache): cpu-clock samples by thread,
+# binary and function, where the threads left the CPU, the CPU time the
+# kernel charged them and QEMU's mover trace events, in
+# build/bench/guest-memory-move-profile.csv, summarised by
+# scripts/bench/mover-profile.py.  REPS=0 PROFILE=1 profiles without the
+# timed moves.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)

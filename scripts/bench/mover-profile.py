@@ -79,10 +79,13 @@ for (case, method), s in sorted(syms.items()):
                     for n, name in sorted(s, reverse=True)[:6])
     print("# %s %s %s: %s" % (case[0], case[1], method, top))
 print()
+# The payload keeps each method's 8 most frequent call chains.
 for (case, method), w in sorted(waits.items()):
-    print("# %s %s %s left the CPU %d times, mostly in: %s"
+    top = sorted(w, reverse=True)[:3]
+    print("# %s %s %s left the CPU %d times in its 8 most frequent call"
+          " chains, mostly in: %s"
           % (case[0], case[1], method, sum(n for n, _ in w),
-             "; ".join("%s (%d)" % (c, n) for n, c in sorted(w, reverse=True)[:3])))
+             "; ".join("%s (%d)" % (c, n) for n, c in top)))
 print()
 for (case, method), t in sorted(traces.items()):
     moves, cur = [], None

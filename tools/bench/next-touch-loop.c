@@ -19,7 +19,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include <errno.h>
 #include <numa.h>
 #include <pthread.h>
 #include <stdio.h>
