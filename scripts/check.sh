@@ -44,7 +44,12 @@ suite() {
     echo "== $name"
     "$@" >"$out/$name.tap" 2>"$out/$name.log"
     rc=$?
-    grep -E '^(not ok|# SKIP|Bail out)' "$out/$name.tap" | head -20
+    # Failures and skips, each failure with the diagnostics that follow
+    # it (up to 15 lines), so that a CI log shows why.
+    awk '/^(not ok|Bail out)/ { print; diag = 15; next }
+         /^#/ && diag > 0 { print; diag--; next }
+         { diag = 0 }
+         /# SKIP/ { print }' "$out/$name.tap" | head -60
     count_tap "$out/$name.tap" "$rc"
     echo "   ($(( $(date +%s) - start )) s)"
 }

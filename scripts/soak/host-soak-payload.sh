@@ -23,6 +23,19 @@ minutes=${SOAK_MINUTES:-2}
 rounds=10
 echo "1..6"
 
+# A QEMU that dies must not kill this script silently: with SIGPIPE
+# ignored, a write to its dead monitor fails and the reply is empty (a
+# malformed reply), and whatever stops the script early says so, with
+# what each QEMU printed.
+trap '' PIPE
+tests_done=0
+qemu_errors() {
+    for f in /tmp/src.err /tmp/dst.err /tmp/back.err; do
+        [ -s "$f" ] && sed "s|^|# ${f#/tmp/}: |" "$f" | tail -n 20
+    done
+}
+trap '[ "$tests_done" -ge 6 ] || { echo "Bail out! stopped after test $tests_done"; qemu_errors; }' EXIT
+
 # QEMU runs in the background rather than with -daemonize: in the test
 # host, a migration between daemonized QEMUs fails at completion with
 # "Bad address", with or without moves (a plain guest too); the same
@@ -34,6 +47,7 @@ start_qemu() {   # start_qemu NAME [ARGS...]
     qmp_bootblock_guest \
         -qmp "unix:/tmp/$name.sock,server=on,wait=off" \
         "$@" >"/tmp/$name.err" 2>&1 &
+    eval "pid_$name=\$!"
     tries=0
     until [ -S "/tmp/$name.sock" ]; do
         tries=$((tries + 1))
@@ -157,7 +171,14 @@ sort /tmp/refusals 2>/dev/null | uniq -c | sort -rn | sed 's/^/# refused: /'
 ok() {
     n=$1 what=$2
     shift 2
-    if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fi
+    tests_done=$n
+    if diag=$("$@"); then
+        echo "ok $n - $what"
+    else
+        echo "not ok $n - $what"
+        [ -z "$diag" ] || echo "$diag"
+        qemu_errors
+    fi
 }
 soak_intact() { [ "$corrupt" -eq 0 ] && [ "$checks" -ge 2 ]; }
 ok 1 "soak: the guest's RAM is intact after every round ($checks checks)" \
@@ -199,13 +220,19 @@ migrate_racing() {
     [ "$status" = '"status": "completed"' ] ||
         { qmp '{"execute": "query-migrate"}' | sed 's/^/# /'; sed "s/^/# $1: /" "/tmp/$1.err"; }
     drain_jobs
+    corrupt_before=$corrupt
+    if [ "$status" != '"status": "completed"' ]; then
+        # The source runs on; the destination has exited or is dropped.
+        eval "kill \$pid_$1" 2>/dev/null
+        return
+    fi
     qmp '{"execute": "quit"}' >/dev/null
     qmp_close
     qmp_open "/tmp/$1.sock"
-    corrupt_before=$corrupt
 }
 migrated_ok() {
-    [ "$status" = '"status": "completed"' ] && [ "$corrupt" -eq "$corrupt_before" ]
+    [ "$status" = '"status": "completed"' ] && [ "$corrupt" -eq "$corrupt_before" ] ||
+        { echo "# migration $status, $((corrupt - corrupt_before)) corrupted checks"; false; }
 }
 
 migrate_racing dst /tmp/mig1.sock 1 "to the second QEMU"
