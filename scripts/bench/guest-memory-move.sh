@@ -23,21 +23,7 @@ mkdir -p "$out"
 "$top/scripts/build-tools.sh"
 
 "$top/scripts/make-bootblock.sh" "$out/bootblock.img"
-# Debian's perf for the test host's kernel (its libraries come along,
-# as for any binary the test host is given).
-debian_perf() {
-    local cache=${XDG_CACHE_HOME:-$HOME/.cache}/numa-migrator/perf deb
-    if [ ! -x "$cache/perf" ]; then
-        rm -rf "$cache" && mkdir -p "$cache/dl"
-        (cd "$cache/dl" && apt-get download -q linux-perf/bookworm-backports \
-             >/dev/null 2>&1)
-        deb=$(ls "$cache"/dl/linux-perf_*.deb)
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -O ./usr/bin/perf >"$cache/perf.tmp"
-        chmod +x "$cache/perf.tmp" && mv "$cache/perf.tmp" "$cache/perf"
-        rm -rf "$cache/dl"
-    fi
-    echo "$cache/perf"
-}
+. "$top/scripts/bench/bench-lib.sh"
 
 files=("$top/scripts/qmp-lib.sh" "$out/bootblock.img"
        "$top/build/tools/tools/bench/numa-move-bench" "$(command -v migratepages)")

@@ -1,16 +1,27 @@
 /*
- * next-touch-loop: move 16 MiB buffers by next-touch, over and over, for
- * a fixed time, so that a profiler outside the guest sees one steady
- * workload (scripts/bench/next-touch-tcg-profile.sh).
+ * next-touch-loop: move buffers by next-touch, over and over, for a
+ * fixed time, so that a profiler sees one steady workload
+ * (scripts/bench/next-touch-tcg-profile.sh from outside the guest,
+ * scripts/bench/next-touch-guest-profile.sh from inside).
  *
- *   next-touch-loop thp|4k SECONDS
+ *   next-touch-loop [--move-pages] [--pages N] thp|4k SECONDS
  *
- * Each round populates a 2 MiB aligned buffer on node 0, with
- * MADV_HUGEPAGE (thp) or MADV_NOHUGEPAGE (4k), marks it with
- * MADV_MIGRATE_NEXT_TOUCH and reads one byte of every page from a thread
- * on node 1.  Prints "# phase KIND start" first, then "# phase KIND end:
- * ROUNDS rounds, MB/s MBPS, on node 1 FRACTION" (the marking and the
- * touches timed; FRACTION of the last round's pages found on node 1).
+ * Each round populates a 2 MiB aligned buffer of N pages (default 4096,
+ * 16 MiB) on node 0, with MADV_HUGEPAGE (thp) or MADV_NOHUGEPAGE (4k),
+ * marks it with MADV_MIGRATE_NEXT_TOUCH and has a thread on node 1 read
+ * one byte of every page; with --move-pages that thread moves the
+ * buffer with one move_pages(2) call instead.  The thread on node 1
+ * lives for the whole run and is named "nt-mover", so that a profiler
+ * can tell it apart.
+ *
+ * Prints "# phase KIND start" first, then "# phase KIND end: ROUNDS
+ * rounds, MB/s MBPS, on node 1 FRACTION, µs per round USEC (marking
+ * USEC, moving USEC)": the marking, on the main thread, and the touches
+ * or the call, on the mover, are timed where they run, without the
+ * hand-over between the two; FRACTION of the last round's pages was
+ * found on node 1.  KIND is thp or
+ * 4k, with "-move-pages" appended for --move-pages and "-N" for a
+ * --pages other than 4096.
  * Exit code: 0, 1 if a call failed or the last round did not move every
  * page, 2 on a usage error.
  *
@@ -20,62 +31,132 @@
  */
 
 #include <numa.h>
+#include <numaif.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include "numa-util.h"
 #include "page-migrate.h"
 
-#define BUF_BYTES   (16 * 1024 * 1024)
 #define THP_BYTES   (2 * 1024 * 1024)
 
 static char *buf;
+static size_t npages;
+static bool use_move_pages;
+static bool stopping;
+static sem_t go, done;
+static uint64_t moving_ns;      /* the mover's share of the timed work */
 
-static void *touch_on_node1(void *arg G_GNUC_UNUSED)
+/* The mover's part of one round: touch every page, or one move_pages(). */
+static bool move_once(void **pages, int *nodes, int *status)
 {
-    g_autoptr(GError) err = NULL;
     size_t ps = nu_page_size();
 
+    if (use_move_pages) {
+        for (size_t i = 0; i < npages; i++) {
+            pages[i] = buf + i * ps;
+            nodes[i] = 1;
+        }
+        if (numa_move_pages(0, npages, pages, nodes, status, MPOL_MF_MOVE)) {
+            perror("next-touch-loop: move_pages");
+            return false;
+        }
+        return true;
+    }
+    for (size_t i = 0; i < npages; i++) {
+        (void)*(volatile char *)(buf + i * ps);
+    }
+    return true;
+}
+
+static void *mover_on_node1(void *arg G_GNUC_UNUSED)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree void **pages = g_new(void *, npages);
+    g_autofree int *nodes = g_new(int, npages);
+    g_autofree int *status = g_new(int, npages);
+    void *ret = NULL;
+
+    prctl(PR_SET_NAME, "nt-mover");
     if (!nu_run_on_node(1, &err)) {
         fprintf(stderr, "next-touch-loop: %s\n", err->message);
-        return (void *)1;
+        ret = (void *)1;
     }
-    for (size_t off = 0; off < BUF_BYTES; off += ps) {
-        (void)*(volatile char *)(buf + off);
+    for (;;) {
+        uint64_t t0;
+
+        sem_wait(&go);
+        if (stopping) {
+            return ret;
+        }
+        t0 = nu_now_ns();
+        if (!ret && !move_once(pages, nodes, status)) {
+            ret = (void *)1;
+        }
+        moving_ns += nu_now_ns() - t0;
+        sem_post(&done);
     }
-    return NULL;
 }
 
 int main(int argc, char **argv)
 {
     g_autoptr(GError) err = NULL;
-    size_t ps = nu_page_size(), on = 0;
-    uint64_t start, moving = 0;
+    size_t ps = nu_page_size(), bytes, on = 0;
+    uint64_t start, marking_ns = 0;
+    g_autofree char *kind = NULL, *size = NULL;
+    pthread_t mover;
+    void *failed;
     bool thp;
-    long secs, rounds = 0;
+    long secs, rounds = 0, pages_arg = 4096;
 
+    for (;;) {
+        if (argc >= 2 && !strcmp(argv[1], "--move-pages")) {
+            use_move_pages = true;
+            argv++;
+            argc--;
+        } else if (argc >= 3 && !strcmp(argv[1], "--pages")) {
+            pages_arg = nu_arg_long("next-touch-loop", "pages", argv[2], 1,
+                                    262144);
+            argv += 2;
+            argc -= 2;
+        } else {
+            break;
+        }
+    }
     if (argc != 3 || (strcmp(argv[1], "thp") && strcmp(argv[1], "4k"))) {
-        fprintf(stderr, "usage: next-touch-loop thp|4k SECONDS\n");
+        fprintf(stderr, "usage: next-touch-loop [--move-pages] [--pages N] "
+                "thp|4k SECONDS\n");
         return 2;
     }
     thp = !strcmp(argv[1], "thp");
+    npages = pages_arg;
+    bytes = npages * ps;
+    size = pages_arg == 4096 ? g_strdup("") :
+           g_strdup_printf("-%ld", pages_arg);
+    kind = g_strdup_printf("%s%s%s", argv[1],
+                           use_move_pages ? "-move-pages" : "", size);
     secs = nu_arg_long("next-touch-loop", "seconds", argv[2], 1, 3600);
     nu_numa_check("next-touch-loop", 1);
     if (!nu_run_on_node(0, &err)) {
         fprintf(stderr, "next-touch-loop: %s\n", err->message);
         return 1;
     }
+    if (sem_init(&go, 0, 0) || sem_init(&done, 0, 0) ||
+        pthread_create(&mover, NULL, mover_on_node1, NULL)) {
+        perror("next-touch-loop: the mover thread");
+        return 1;
+    }
 
-    printf("# phase %s start\n", argv[1]);
+    printf("# phase %s start\n", kind);
     fflush(stdout);
     start = nu_now_ns();
     while (nu_now_ns() - start < (uint64_t)secs * 1000000000) {
-        char *raw = mmap(NULL, BUF_BYTES + THP_BYTES, PROT_READ | PROT_WRITE,
+        char *raw = mmap(NULL, bytes + THP_BYTES, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        pthread_t toucher;
-        void *failed;
         uint64_t t0;
 
         if (raw == MAP_FAILED) {
@@ -84,28 +165,35 @@ int main(int argc, char **argv)
         }
         buf = (char *)(((uintptr_t)raw + THP_BYTES - 1) &
                        ~(uintptr_t)(THP_BYTES - 1));
-        if (madvise(buf, BUF_BYTES, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+        if (madvise(buf, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
             perror("next-touch-loop: madvise");
             return 1;
         }
-        memset(buf, 1, BUF_BYTES);
+        memset(buf, 1, bytes);
 
         t0 = nu_now_ns();
-        if (madvise(buf, BUF_BYTES, MADV_MIGRATE_NEXT_TOUCH)) {
+        if (!use_move_pages &&
+            madvise(buf, bytes, MADV_MIGRATE_NEXT_TOUCH)) {
             perror("next-touch-loop: MADV_MIGRATE_NEXT_TOUCH");
             return 1;
         }
-        if (pthread_create(&toucher, NULL, touch_on_node1, NULL) ||
-            pthread_join(toucher, &failed) || failed) {
-            return 1;
-        }
-        moving += nu_now_ns() - t0;
+        marking_ns += nu_now_ns() - t0;
+        sem_post(&go);
+        sem_wait(&done);
         rounds++;
-        on = nu_pages_on_node(0, buf, BUF_BYTES / ps, 1);
-        munmap(raw, BUF_BYTES + THP_BYTES);
+        on = nu_pages_on_node(0, buf, npages, 1);
+        munmap(raw, bytes + THP_BYTES);
     }
-    printf("# phase %s end: %ld rounds, MB/s %.1f, on node 1 %.3f\n",
-           argv[1], rounds, rounds * (BUF_BYTES / 1e6) / (moving / 1e9),
-           (double)on / (BUF_BYTES / ps));
-    return on == BUF_BYTES / ps ? 0 : 1;
+    stopping = true;
+    sem_post(&go);
+    if (pthread_join(mover, &failed) || failed) {
+        return 1;
+    }
+    printf("# phase %s end: %ld rounds, MB/s %.1f, on node 1 %.3f, "
+           "µs per round %.1f (marking %.1f, moving %.1f)\n",
+           kind, rounds, rounds * (bytes / 1e6) /
+           ((marking_ns + moving_ns) / 1e9), (double)on / npages,
+           (marking_ns + moving_ns) / 1e3 / rounds,
+           marking_ns / 1e3 / rounds, moving_ns / 1e3 / rounds);
+    return on == npages ? 0 : 1;
 }
