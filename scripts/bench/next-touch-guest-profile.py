@@ -140,3 +140,25 @@ for title, pages, kinds in SIZES:
               % name)
         for fn, n in counts[k, "mover"].most_common(15):
             print("  %5.1f%% %s" % (100 * n / total, fn))
+
+# Marking against mprotect(PROT_NONE), in turn in one loop: the timed
+# half of each pair, per page, and the loop's functions (both methods,
+# both halves).
+m = re.search(r"ns per page: madvise ([\d.]+) \(undone ([\d.]+)\), "
+              r"mprotect ([\d.]+) \(undone ([\d.]+)\)",
+              phase.get("4k-marking", ""))
+if m:
+    mark, unmark, prot, unprot = (float(g) for g in m.groups())
+    print()
+    print("## Marking a populated 16 MiB buffer, and undoing it, "
+          "madvise() and mprotect() in turn")
+    print()
+    row("", ["madvise", "mprotect"], "%s")
+    row("ns per page, marking (PROT_NONE)", [mark, prot], "%.1f")
+    row("ns per page, undoing it", [unmark, unprot], "%.1f")
+    print("marking over mprotect(PROT_NONE): %.2fx" % (mark / prot))
+    total = sum(counts["4k-marking", "main"].values())
+    print()
+    print("the loop's top functions (% of its samples)")
+    for fn, n in counts["4k-marking", "main"].most_common(12):
+        print("  %5.1f%% %s" % (100 * n / total, fn))

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Profile the 2-node TCG guest from inside while it moves buffers of
 # 4 KiB pages from node 0 to node 1, by next-touch and by one
-# move_pages(2) call, 16 MiB buffers and then 1-page ones
-# (tools/bench/next-touch-loop, SECONDS each): where the guest kernel's
-# time goes in each method, and how much of it is work that both must
-# do (the copy).  Uses Debian's perf (linux-perf from bookworm-backports,
+# move_pages(2) call, 16 MiB buffers and then 1-page ones, and marks a
+# 16 MiB buffer with madvise() and with mprotect() in turn (tools/bench/
+# next-touch-loop, SECONDS each): where the guest kernel's time goes in
+# each method, and how much of it is work that both must do.  Uses Debian's perf (linux-perf from bookworm-backports,
 # downloaded once into the cache) with cpu-clock samples of every CPU, by
 # thread and function; writes docs/bench/next-touch-guest-profile.txt
 # (OUT to change).
@@ -49,6 +49,12 @@ for method in "" --move-pages; do
             END { for (k in n) print "prof", kind, k, n[k] }'
 done
 done
+./perf record -q -a -F $hz -e cpu-clock -o /tmp/perf.data -- \\
+    ./next-touch-loop --marking 4k $secs || exit 1
+./perf script -i /tmp/perf.data -F comm,pid,tid,ip 2>/dev/null |
+    awk '{ sub("/", " ") }
+         \$1 == "next-touch-loop" { n["main " \$4]++ }
+         END { for (k in n) print "prof 4k-marking", k, n[k] }'
 grep -E '^(nexttouch_migrated|pgmigrate_success)' /proc/vmstat
 PAYLOAD
 "$top/scripts/guest-run.sh" 2 "$work/payload.sh" \

@@ -22,6 +22,15 @@
  * found on node 1.  KIND is thp or
  * 4k, with "-move-pages" appended for --move-pages and "-N" for a
  * --pages other than 4096.
+ *
+ *   next-touch-loop --marking [--pages N] 4k SECONDS
+ *
+ * marks a populated buffer and takes the marks back, over and over, with
+ * MADV_MIGRATE_NEXT_TOUCH and MADV_NO_MIGRATE_NEXT_TOUCH, and in turn with
+ * mprotect(PROT_NONE) and back, nothing moving, and prints "# phase
+ * 4k-marking end: ROUNDS rounds, ns per page: madvise NS (undone NS),
+ * mprotect NS (undone NS)".
+ *
  * Exit code: 0, 1 if a call failed or the last round did not move every
  * page, 2 on a usage error.
  *
@@ -102,6 +111,71 @@ static void *mover_on_node1(void *arg G_GNUC_UNUSED)
     }
 }
 
+/* One marking and its undoing, by madvise() or by mprotect(). */
+static bool mark_once(size_t bytes, bool with_mprotect, uint64_t *mark_ns,
+                      uint64_t *unmark_ns)
+{
+    uint64_t t0 = nu_now_ns(), t1;
+    int ret = with_mprotect ? mprotect(buf, bytes, PROT_NONE) :
+              madvise(buf, bytes, MADV_MIGRATE_NEXT_TOUCH);
+
+    t1 = nu_now_ns();
+    if (ret || (with_mprotect ?
+                mprotect(buf, bytes, PROT_READ | PROT_WRITE) :
+                madvise(buf, bytes, MADV_NO_MIGRATE_NEXT_TOUCH))) {
+        perror("next-touch-loop: marking");
+        return false;
+    }
+    *mark_ns += t1 - t0;
+    *unmark_ns += nu_now_ns() - t1;
+    return true;
+}
+
+/*
+ * --marking: mark a populated buffer and take the marks back, over and
+ * over, with madvise(MADV_MIGRATE_NEXT_TOUCH) and
+ * MADV_NO_MIGRATE_NEXT_TOUCH, then with mprotect(PROT_NONE) and
+ * mprotect(PROT_READ | PROT_WRITE), in turn, so that the host's noise
+ * hits both alike.  Nothing moves.
+ */
+static int mark_loop(const char *kind, long secs)
+{
+    size_t ps = nu_page_size(), bytes = npages * ps;
+    uint64_t start, ns[4] = { 0 };
+    long rounds = 0;
+    char *raw = mmap(NULL, bytes + THP_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (raw == MAP_FAILED) {
+        perror("next-touch-loop: mmap");
+        return 1;
+    }
+    buf = (char *)(((uintptr_t)raw + THP_BYTES - 1) &
+                   ~(uintptr_t)(THP_BYTES - 1));
+    if (madvise(buf, bytes, MADV_NOHUGEPAGE)) {
+        perror("next-touch-loop: madvise");
+        return 1;
+    }
+    memset(buf, 1, bytes);
+
+    printf("# phase %s start\n", kind);
+    fflush(stdout);
+    start = nu_now_ns();
+    while (nu_now_ns() - start < (uint64_t)secs * 1000000000) {
+        if (!mark_once(bytes, false, &ns[0], &ns[1]) ||
+            !mark_once(bytes, true, &ns[2], &ns[3])) {
+            return 1;
+        }
+        rounds++;
+    }
+    printf("# phase %s end: %ld rounds, ns per page: madvise %.1f "
+           "(undone %.1f), mprotect %.1f (undone %.1f)\n", kind, rounds,
+           (double)ns[0] / rounds / npages, (double)ns[1] / rounds / npages,
+           (double)ns[2] / rounds / npages, (double)ns[3] / rounds / npages);
+    munmap(raw, bytes + THP_BYTES);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     g_autoptr(GError) err = NULL;
@@ -110,12 +184,16 @@ int main(int argc, char **argv)
     g_autofree char *kind = NULL, *size = NULL;
     pthread_t mover;
     void *failed;
-    bool thp;
+    bool thp, marking = false;
     long secs, rounds = 0, pages_arg = 4096;
 
     for (;;) {
         if (argc >= 2 && !strcmp(argv[1], "--move-pages")) {
             use_move_pages = true;
+            argv++;
+            argc--;
+        } else if (argc >= 2 && !strcmp(argv[1], "--marking")) {
+            marking = true;
             argv++;
             argc--;
         } else if (argc >= 3 && !strcmp(argv[1], "--pages")) {
@@ -127,9 +205,11 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (argc != 3 || (strcmp(argv[1], "thp") && strcmp(argv[1], "4k"))) {
+    if (argc != 3 || (strcmp(argv[1], "thp") && strcmp(argv[1], "4k")) ||
+        (marking && (use_move_pages || strcmp(argv[1], "4k")))) {
         fprintf(stderr, "usage: next-touch-loop [--move-pages] [--pages N] "
-                "thp|4k SECONDS\n");
+                "thp|4k SECONDS\n"
+                "       next-touch-loop --marking [--pages N] 4k SECONDS\n");
         return 2;
     }
     thp = !strcmp(argv[1], "thp");
@@ -138,12 +218,16 @@ int main(int argc, char **argv)
     size = pages_arg == 4096 ? g_strdup("") :
            g_strdup_printf("-%ld", pages_arg);
     kind = g_strdup_printf("%s%s%s", argv[1],
-                           use_move_pages ? "-move-pages" : "", size);
+                           use_move_pages ? "-move-pages" :
+                           marking ? "-marking" : "", size);
     secs = nu_arg_long("next-touch-loop", "seconds", argv[2], 1, 3600);
     nu_numa_check("next-touch-loop", 1);
     if (!nu_run_on_node(0, &err)) {
         fprintf(stderr, "next-touch-loop: %s\n", err->message);
         return 1;
+    }
+    if (marking) {
+        return mark_loop(kind, secs);
     }
     if (sem_init(&go, 0, 0) || sem_init(&done, 0, 0) ||
         pthread_create(&mover, NULL, mover_on_node1, NULL)) {
