@@ -8,9 +8,10 @@ methods must do.
     scripts/bench/next-touch-guest-profile.py GUEST.log HZ SYSTEM.MAP
 
 The log holds "prof KIND THREAD ADDRESS SAMPLES" lines (KIND 4k,
-4k-move-pages, 4k-1 or 4k-move-pages-1, THREAD main or mover, ADDRESS
-in hex) and the bench's
-"# phase KIND end: ..." lines; SYSTEM.MAP is the guest kernel's.
+4k-move-pages, 4k-1, 4k-move-pages-1 or 4k-marking, THREAD main or
+mover, ADDRESS in hex) and the bench's "# phase KIND end: ..." lines;
+SYSTEM.MAP is the guest kernel's.  Also prints the marking loop's
+madvise() against mprotect() times and functions.
 """
 import bisect
 import collections
@@ -93,6 +94,14 @@ def row(what, vals, fmt):
     print("%-50s %11s %11s" % (what, *(fmt % v for v in vals)))
 
 
+def top_functions(title, counter, n):
+    total = sum(counter.values())
+    print()
+    print("%s (%% of its samples)" % title)
+    for fn, count in counter.most_common(n):
+        print("  %5.1f%% %s" % (100 * count / total, fn))
+
+
 for title, pages, kinds in SIZES:
     def us_per_page(kind, samples):
         n = phase_stats(kind)[0]
@@ -134,12 +143,8 @@ for title, pages, kinds in SIZES:
                   "all else %.1f µs per page" %
                   (name, 100 * copy / total, us_per_page(k, total - copy)))
     for k, name in kinds:
-        total = sum(counts[k, "mover"].values())
-        print()
-        print("%s: the moving thread's top functions (%% of its samples)"
-              % name)
-        for fn, n in counts[k, "mover"].most_common(15):
-            print("  %5.1f%% %s" % (100 * n / total, fn))
+        top_functions("%s: the moving thread's top functions" % name,
+                      counts[k, "mover"], 15)
 
 # Marking against mprotect(PROT_NONE), in turn in one loop: the timed
 # half of each pair, per page, and the loop's functions (both methods,
@@ -157,8 +162,5 @@ if m:
     row("ns per page, marking (PROT_NONE)", [mark, prot], "%.1f")
     row("ns per page, undoing it", [unmark, unprot], "%.1f")
     print("marking over mprotect(PROT_NONE): %.2fx" % (mark / prot))
-    total = sum(counts["4k-marking", "main"].values())
-    print()
-    print("the loop's top functions (% of its samples)")
-    for fn, n in counts["4k-marking", "main"].most_common(12):
-        print("  %5.1f%% %s" % (100 * n / total, fn))
+    top_functions("the loop's top functions", counts["4k-marking", "main"],
+                  12)

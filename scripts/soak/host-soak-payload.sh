@@ -217,8 +217,9 @@ migrate_racing() {
     still=$(qmp '{"execute": "query-jobs"}' | grep -o '"type": "guest-memory-move"' | wc -l)
     echo "# move jobs still running when the migration ended: $still"
     echo "# migration $4: $status, $during moves tried during it"
+    migrate_info=
     [ "$status" = '"status": "completed"' ] ||
-        { qmp '{"execute": "query-migrate"}' | sed 's/^/# /'; sed "s/^/# $1: /" "/tmp/$1.err"; }
+        migrate_info=$(qmp '{"execute": "query-migrate"}')
     drain_jobs
     corrupt_before=$corrupt
     if [ "$status" != '"status": "completed"' ]; then
@@ -232,7 +233,9 @@ migrate_racing() {
 }
 migrated_ok() {
     [ "$status" = '"status": "completed"' ] && [ "$corrupt" -eq "$corrupt_before" ] ||
-        { echo "# migration $status, $((corrupt - corrupt_before)) corrupted checks"; false; }
+        { echo "# migration $status, $((corrupt - corrupt_before)) corrupted checks"
+          [ -z "$migrate_info" ] || echo "# query-migrate: $migrate_info"
+          false; }
 }
 
 migrate_racing dst /tmp/mig1.sock 1 "to the second QEMU"

@@ -60,6 +60,29 @@ static bool stopping;
 static sem_t go, done;
 static uint64_t moving_ns;      /* the mover's share of the timed work */
 
+/*
+ * Map @bytes 2 MiB aligned, with MADV_HUGEPAGE or MADV_NOHUGEPAGE, and
+ * populate them on the calling thread's node.  Sets buf; *raw is what to
+ * munmap(), @bytes + THP_BYTES long.
+ */
+static bool map_populated(size_t bytes, bool thp, char **raw)
+{
+    *raw = mmap(NULL, bytes + THP_BYTES, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (*raw == MAP_FAILED) {
+        perror("next-touch-loop: mmap");
+        return false;
+    }
+    buf = (char *)(((uintptr_t)*raw + THP_BYTES - 1) &
+                   ~(uintptr_t)(THP_BYTES - 1));
+    if (madvise(buf, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+        perror("next-touch-loop: madvise");
+        return false;
+    }
+    memset(buf, 1, bytes);
+    return true;
+}
+
 /* The mover's part of one round: touch every page, or one move_pages(). */
 static bool move_once(void **pages, int *nodes, int *status)
 {
@@ -143,21 +166,11 @@ static int mark_loop(const char *kind, long secs)
     size_t ps = nu_page_size(), bytes = npages * ps;
     uint64_t start, ns[4] = { 0 };
     long rounds = 0;
-    char *raw = mmap(NULL, bytes + THP_BYTES, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *raw;
 
-    if (raw == MAP_FAILED) {
-        perror("next-touch-loop: mmap");
+    if (!map_populated(bytes, false, &raw)) {
         return 1;
     }
-    buf = (char *)(((uintptr_t)raw + THP_BYTES - 1) &
-                   ~(uintptr_t)(THP_BYTES - 1));
-    if (madvise(buf, bytes, MADV_NOHUGEPAGE)) {
-        perror("next-touch-loop: madvise");
-        return 1;
-    }
-    memset(buf, 1, bytes);
-
     printf("# phase %s start\n", kind);
     fflush(stdout);
     start = nu_now_ns();
@@ -239,22 +252,12 @@ int main(int argc, char **argv)
     fflush(stdout);
     start = nu_now_ns();
     while (nu_now_ns() - start < (uint64_t)secs * 1000000000) {
-        char *raw = mmap(NULL, bytes + THP_BYTES, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *raw;
         uint64_t t0;
 
-        if (raw == MAP_FAILED) {
-            perror("next-touch-loop: mmap");
+        if (!map_populated(bytes, thp, &raw)) {
             return 1;
         }
-        buf = (char *)(((uintptr_t)raw + THP_BYTES - 1) &
-                       ~(uintptr_t)(THP_BYTES - 1));
-        if (madvise(buf, bytes, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
-            perror("next-touch-loop: madvise");
-            return 1;
-        }
-        memset(buf, 1, bytes);
-
         t0 = nu_now_ns();
         if (!use_move_pages &&
             madvise(buf, bytes, MADV_MIGRATE_NEXT_TOUCH)) {
