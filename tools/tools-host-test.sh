@@ -75,6 +75,7 @@ if [ -x "$pd" ]; then
     expect 2 "bad --mode 'fast' (off, host-only, guest-only or cooperative)" \
         "$pd" --qmp x --mode fast
     expect 2 "bad --dominance 0.5 (0.5 < R <= 1)" "$pd" --qmp x --dominance 0.5
+    expect 2 "bad --settle -2 (0 to 1000)" "$pd" --qmp x --settle -2
     expect 2 "bad --placement-refresh 0 (1 to 1000)" \
         "$pd" --qmp x --placement-refresh 0
     expect 1 "cannot reach QEMU at /nonexistent.qmp: .*No such file" \

@@ -109,6 +109,12 @@ write("phase-change.json", snapshot(
     [period(1, local()), period(2, phase()), period(3, phase()),
      period(4, phase())]))
 
+write("settled-phase-change.json", snapshot(
+    "periods 1-8 local; from period 9 on node 0 touches zones 4 and 5 "
+    "and node 1 zones 0 and 1: a change after a tenure of 8 periods",
+    [period(s, local()) for s in range(1, 9)] +
+    [period(9, phase()), period(10, phase())]))
+
 REPINNED = [1, 1, 1, 1, 1, 1, 1, 1]
 write("repin.json", snapshot(
     "period 1 local; from period 2 on guest node 0's vCPU runs on host "

@@ -115,7 +115,8 @@ static gint opt_guest_timeout = 10000;
 /* query-snc-counters' largest "top": the most zones a device has. */
 #define SNC_MAX_TOP 65536
 
-static gint opt_confirm = -1, opt_cooldown = -1, opt_refresh = 16;
+static gint opt_confirm = -1, opt_settle = -1, opt_cooldown = -1;
+static gint opt_refresh = 16;
 static gint64 opt_min_count = -1, opt_budget = -1;
 static double opt_dominance = -1;
 static volatile sig_atomic_t quit;
@@ -955,6 +956,9 @@ static GOptionEntry entries[] = {
       "its minimum touches in a period (default 64)", "N" },
     { "confirm", 0, 0, G_OPTION_ARG_INT, &opt_confirm,
       "periods in a row it must dominate, 1 to 100 (default 2)", "K" },
+    { "settle", 0, 0, G_OPTION_ARG_INT, &opt_settle,
+      "periods one toucher must hold a zone before a change of toucher "
+      "is followed at once, 0 to 1000 (default 8; 0: never)", "S" },
     { "budget", 0, 0, G_OPTION_ARG_INT64, &opt_budget,
       "bytes moved per period at most (default 0: no limit)", "BYTES" },
     { "cooldown", 0, 0, G_OPTION_ARG_INT, &opt_cooldown,
@@ -1031,6 +1035,12 @@ static void parse_options(Engine *e, int argc, char **argv)
             usage_error("bad --confirm %d (1 to 100)", opt_confirm);
         }
         cf->confirm_periods = opt_confirm;
+    }
+    if (opt_settle != -1) {
+        if (opt_settle < 0 || opt_settle > 1000) {
+            usage_error("bad --settle %d (0 to 1000)", opt_settle);
+        }
+        cf->settle_periods = opt_settle;
     }
     if (opt_budget != -1) {
         if (opt_budget < 0) {

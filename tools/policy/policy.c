@@ -52,6 +52,7 @@ void policy_config_init(PolicyConfig *config)
         .dominance = 0.6,
         .min_count = 64,
         .confirm_periods = 2,
+        .settle_periods = 8,
         .budget_bytes = 0,
         .cooldown_periods = 3,
     };
@@ -249,11 +250,12 @@ void policy_state_clear(PolicyState *state)
 /*
  * The zone's dominant toucher this period, or -1: the node with the
  * most touches, if it has at least min_count of them and at least the
- * dominance share of the zone's touches.
+ * dominance share of the zone's touches.  @contended: it has enough
+ * touches but not that share.
  */
 static gint dominant_node(const PolicyConfig *config,
                           const PolicyCounts *counts, guint zone,
-                          guint64 *count)
+                          guint64 *count, gboolean *contended)
 {
     guint64 total = 0, best = 0;
     gint node = POLICY_NO_NODE;
@@ -268,8 +270,12 @@ static gint dominant_node(const PolicyConfig *config,
         }
     }
     *count = best;
-    if (node == POLICY_NO_NODE || best < config->min_count ||
-        (double)best < config->dominance * (double)total) {
+    *contended = FALSE;
+    if (node == POLICY_NO_NODE || best < config->min_count) {
+        return POLICY_NO_NODE;
+    }
+    if ((double)best < config->dominance * (double)total) {
+        *contended = TRUE;
         return POLICY_NO_NODE;
     }
     return node;
@@ -346,9 +352,10 @@ GArray *policy_decide(const PolicyConfig *config,
     for (guint z = 0; z < counts->nr_zones; z++) {
         PolicyZoneState *zs = &zones[z];
         guint64 addr = (guint64)z * counts->zone_size;
-        gboolean cooling;
+        gboolean cooling, contended = FALSE;
         guint64 count;
         gint toucher, backing, vcpu_host;
+        guint need;
         PolicyMove move = { .zone = z, .addr = addr,
                             .size = counts->zone_size };
 
@@ -364,7 +371,16 @@ GArray *policy_decide(const PolicyConfig *config,
         }
 
         toucher = counts->home[z] == POLICY_NO_NODE ? POLICY_NO_NODE :
-                  dominant_node(config, counts, z, &count);
+                  dominant_node(config, counts, z, &count, &contended);
+        if (contended ||
+            (zs->candidate != toucher && zs->candidate != POLICY_NO_NODE &&
+             zs->streak < config->settle_periods)) {
+            /*
+             * Shared, or its toucher changed too soon: the next toucher
+             * must confirm itself.
+             */
+            zs->unsettled = TRUE;
+        }
         if (toucher == POLICY_NO_NODE) {
             zs->candidate = POLICY_NO_NODE;
             zs->streak = 0;
@@ -376,7 +392,15 @@ GArray *policy_decide(const PolicyConfig *config,
             zs->candidate = toucher;
             zs->streak = 1;
         }
-        if (cooling || zs->streak < confirm) {
+        if (config->settle_periods && zs->streak >= config->settle_periods) {
+            zs->unsettled = FALSE;
+        }
+        /*
+         * A settled zone follows a new toucher at once: after a long
+         * tenure, a change is a phase change, not noise.
+         */
+        need = config->settle_periods && !zs->unsettled ? 1 : confirm;
+        if (cooling || zs->streak < need) {
             continue;
         }
 
@@ -409,9 +433,13 @@ GArray *policy_decide(const PolicyConfig *config,
         g_array_append_val(moves, *move);
         zs->cooldown = config->cooldown_periods;
         zs->owner = zs->cooldown ? move->lever : POLICY_LEVER_NONE;
-        /* A moved zone needs a fresh run of dominance to move again. */
+        /*
+         * A moved zone needs a fresh run of dominance to move again, of
+         * k periods until a toucher has held it long enough to settle.
+         */
         zs->candidate = POLICY_NO_NODE;
         zs->streak = 0;
+        zs->unsettled = TRUE;
     }
 
     policy_state_clear(next);

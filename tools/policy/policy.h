@@ -50,18 +50,27 @@ typedef struct PolicyConfig {
      * most touches; it counts only with at least @min_count touches and
      * at least @dominance (0.5 < @dominance <= 1) of the zone's touches,
      * in each of @confirm_periods periods in a row, all with the same
-     * node.
+     * node; a settled zone needs only one such period.  A zone is
+     * settled at the start and once one dominant toucher has held it
+     * for @settle_periods periods in a row.  A move unsettles it, and so
+     * do a dominant toucher that it loses sooner and a period in which
+     * its top node has @min_count touches but not the @dominance share
+     * (0: no zone is ever settled, every move waits @confirm_periods).
      */
     double dominance;
     guint64 min_count;
     guint confirm_periods;
+    guint settle_periods;
     /* Bytes moved per period, both levers together; 0: no limit. */
     guint64 budget_bytes;
     /* Periods a zone is left alone after a move. */
     guint cooldown_periods;
 } PolicyConfig;
 
-/* The defaults: cooperative, 0.6, 64 touches, 2 periods, no budget, 3. */
+/*
+ * The defaults: cooperative, 0.6, 64 touches, 2 periods (settled zones:
+ * after 8), no budget, a cooldown of 3.
+ */
 void policy_config_init(PolicyConfig *config);
 
 /* One SNC device's snapshot: the zone x node count matrix. */
@@ -146,6 +155,7 @@ typedef struct PolicyZoneState {
     guint cooldown;         /* periods left before it may move again */
     gint candidate;         /* the last period's dominant node, or -1 */
     guint streak;           /* periods in a row @candidate dominated */
+    gboolean unsettled;     /* moved, and not held long since */
 } PolicyZoneState;
 
 typedef struct PolicyState {
