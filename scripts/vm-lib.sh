@@ -69,14 +69,25 @@ vm_root_pack() {
 }
 
 vm_boot() {
-    local log=$1 rc
+    local log=$1 rc qemu_rc
     shift
-    timeout "${VM_TIMEOUT:-1800}" "$@" </dev/null |
-        stdbuf -oL tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' || true
+    {
+        timeout "${VM_TIMEOUT:-1800}" "$@" </dev/null |
+            stdbuf -oL tr -d '\r' | tee "$log" | grep --line-buffered -v '^\['
+        qemu_rc=${PIPESTATUS[0]}
+    } || true
     # Anywhere in a line: a late message of a payload's process (QEMU's
     # "terminating on signal") can share the console line.
     rc=$(sed -n 's/.*vm: payload exit code \([0-9]*\)$/\1/p' "$log" | tail -n1)
     if [ -z "$rc" ]; then
+        case $qemu_rc in
+        124) echo "vm: QEMU ran out of time (${VM_TIMEOUT:-1800} s)" >&2 ;;
+        12[5-9]|1[3-9][0-9]|2[0-9][0-9])
+            echo "vm: QEMU died of signal $((qemu_rc - 128))" \
+                 "($(kill -l $((qemu_rc - 128)) 2>/dev/null || echo ?))" >&2 ;;
+        0) ;;
+        *) echo "vm: QEMU exited with status $qemu_rc" >&2 ;;
+        esac
         echo "vm: the payload did not finish (see $log)" >&2
         return 1
     fi

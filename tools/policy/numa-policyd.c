@@ -74,8 +74,8 @@ typedef struct Engine {
     guint64 bytes_moved;        /* this period, by finished jobs */
     guint64 bytes_moved_total;
     guint64 job_serial;
-    GHashTable *job_zone;       /* job serial -> zone it moves */
-    GHashTable *guest_jobs;     /* guest job serial -> GuestJob */
+    GHashTable *host_jobs;      /* host job serial -> RangeJob */
+    GHashTable *guest_jobs;     /* guest job serial -> RangeJob */
     /*
      * zone -> the period its last move of ours ended in.  The policy's
      * cooldown counts from the decision; a move that takes periods
@@ -84,7 +84,7 @@ typedef struct Engine {
      */
     GHashTable *settled;
     guint64 zone_size;          /* of the last snapshot */
-    GQueue *guest_queue;        /* GuestJobs waiting for room */
+    GQueue *guest_queue;        /* RangeJobs waiting for room */
     /*
      * zone -> CachedPlacement: the last placement read of each hot
      * zone, so that a period reads only some of them (see
@@ -373,21 +373,23 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
 }
 
 /*
- * The guest lever's requests run as snc-guest-migrate jobs, at most
- * GUEST_JOBS_IN_FLIGHT at a time: each job has one request in the
- * device's 16-entry queue, so that the guest's driver, which serves one
- * request at a time, always finds the next one waiting.  A period's
- * guest moves to one node over adjacent zones become one job, up to
- * GUEST_JOB_MAX bytes.
+ * A period's moves by one lever to one node over adjacent zones become
+ * one job: a migrate-guest-range job of up to HOST_JOB_MAX bytes, or an
+ * snc-guest-migrate job of up to GUEST_JOB_MAX.  The guest lever's jobs
+ * run at most GUEST_JOBS_IN_FLIGHT at a time: each job has one request
+ * in the device's 16-entry queue, so that the guest's driver always
+ * finds the next one waiting.  Host jobs start at once; each command
+ * costs a QMP round trip, which a nested or loaded host makes long.
  */
 #define GUEST_JOBS_IN_FLIGHT 8
 #define GUEST_JOB_MAX (4 * 1024 * 1024)
+#define HOST_JOB_MAX (64 * 1024 * 1024)
 
-typedef struct GuestJob {
+typedef struct RangeJob {
     guint64 addr;
     guint64 size;
     gint node;
-} GuestJob;
+} RangeJob;
 
 /* Note that the zones of [@addr, @addr + @size) moved this period. */
 static void settle(Engine *e, guint64 addr, guint64 size)
@@ -409,31 +411,14 @@ static gboolean recently_settled(Engine *e, guint zone)
            e->period < GPOINTER_TO_SIZE(when) + e->config.cooldown_periods;
 }
 
-/*
- * Whether a move of ours on zone @zone, at @addr, has not finished
- * yet: a host job on it, or a guest job over it, running or queued.
- */
-static gboolean zone_in_flight(Engine *e, guint zone, guint64 addr)
+static gboolean range_jobs_hold(GHashTable *jobs, guint64 addr)
 {
     GHashTableIter iter;
     gpointer value;
 
-    g_hash_table_iter_init(&iter, e->job_zone);
+    g_hash_table_iter_init(&iter, jobs);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        if (GPOINTER_TO_UINT(value) == zone) {
-            return TRUE;
-        }
-    }
-    g_hash_table_iter_init(&iter, e->guest_jobs);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        const GuestJob *j = value;
-
-        if (addr >= j->addr && addr < j->addr + j->size) {
-            return TRUE;
-        }
-    }
-    for (GList *l = e->guest_queue->head; l; l = l->next) {
-        const GuestJob *j = l->data;
+        const RangeJob *j = value;
 
         if (addr >= j->addr && addr < j->addr + j->size) {
             return TRUE;
@@ -442,7 +427,27 @@ static gboolean zone_in_flight(Engine *e, guint zone, guint64 addr)
     return FALSE;
 }
 
-static gint guest_job_order(gconstpointer a, gconstpointer b)
+/*
+ * Whether a move of ours of the zone at @addr has not finished yet: a
+ * host job or a guest job over it, running or queued.
+ */
+static gboolean zone_in_flight(Engine *e, guint64 addr)
+{
+    if (range_jobs_hold(e->host_jobs, addr) ||
+        range_jobs_hold(e->guest_jobs, addr)) {
+        return TRUE;
+    }
+    for (GList *l = e->guest_queue->head; l; l = l->next) {
+        const RangeJob *j = l->data;
+
+        if (addr >= j->addr && addr < j->addr + j->size) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gint range_job_order(gconstpointer a, gconstpointer b)
 {
     const PolicyMove *ma = a, *mb = b;
 
@@ -452,7 +457,7 @@ static gint guest_job_order(gconstpointer a, gconstpointer b)
     return ma->addr < mb->addr ? -1 : ma->addr > mb->addr;
 }
 
-static void start_guest_job(Engine *e, GuestJob *j)
+static void start_guest_job(Engine *e, RangeJob *j)
 {
     g_autoptr(JsonObject) args = json_object_new();
     g_autofree char *id = NULL;
@@ -497,34 +502,50 @@ static void start_guest_jobs(Engine *e)
     }
 }
 
-/* Queue the period's guest moves as jobs over runs of adjacent zones. */
-static void queue_guest_moves(Engine *e, GArray *moves)
+/*
+ * The period's moves by @lever that no move of ours holds, as jobs over
+ * runs of adjacent zones to one node, each at most @max bytes.
+ */
+static GList *range_jobs(Engine *e, GArray *moves, PolicyLever lever,
+                         guint64 max)
 {
-    g_autoptr(GArray) guest = g_array_new(FALSE, FALSE, sizeof(PolicyMove));
-    GuestJob *j = NULL;
+    g_autoptr(GArray) picked = g_array_new(FALSE, FALSE, sizeof(PolicyMove));
+    GList *jobs = NULL;
+    RangeJob *j = NULL;
 
     for (guint i = 0; i < moves->len; i++) {
         const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
 
-        if (m->lever == POLICY_LEVER_GUEST &&
-            !zone_in_flight(e, m->zone, m->addr) &&
+        if (m->lever == lever && !zone_in_flight(e, m->addr) &&
             !recently_settled(e, m->zone)) {
-            g_array_append_val(guest, *m);
+            g_array_append_val(picked, *m);
         }
     }
-    g_array_sort(guest, guest_job_order);
-    for (guint i = 0; i < guest->len; i++) {
-        const PolicyMove *m = &g_array_index(guest, PolicyMove, i);
+    g_array_sort(picked, range_job_order);
+    for (guint i = 0; i < picked->len; i++) {
+        const PolicyMove *m = &g_array_index(picked, PolicyMove, i);
 
         if (j && j->node == m->node && j->addr + j->size == m->addr &&
-            j->size + m->size <= GUEST_JOB_MAX) {
+            j->size + m->size <= max) {
             j->size += m->size;
             continue;
         }
-        j = g_new(GuestJob, 1);
-        *j = (GuestJob){ .addr = m->addr, .size = m->size, .node = m->node };
-        g_queue_push_tail(e->guest_queue, j);
+        j = g_new(RangeJob, 1);
+        *j = (RangeJob){ .addr = m->addr, .size = m->size, .node = m->node };
+        jobs = g_list_prepend(jobs, j);
     }
+    return g_list_reverse(jobs);
+}
+
+/* Queue the period's guest moves, and start what there is room for. */
+static void queue_guest_moves(Engine *e, GArray *moves)
+{
+    GList *jobs = range_jobs(e, moves, POLICY_LEVER_GUEST, GUEST_JOB_MAX);
+
+    for (GList *l = jobs; l; l = l->next) {
+        g_queue_push_tail(e->guest_queue, l->data);
+    }
+    g_list_free(jobs);
     start_guest_jobs(e);
 }
 
@@ -591,42 +612,46 @@ static void guest_job_completed(Engine *e, QmpEvent *ev)
 }
 
 /*
- * Start a migrate-guest-range job for zone @m.  A zone whose previous
- * job still runs (a slow host can outlast the cooldown) is left to it:
- * its backing is read again when that job ends.
+ * Start migrate-guest-range jobs for the period's host moves.  A zone
+ * whose previous job still runs (a slow host can outlast the cooldown)
+ * is left to it: its backing is read again when that job ends.
  */
-static void start_host_move(Engine *e, const PolicyMove *m)
+static void start_host_moves(Engine *e, GArray *moves)
 {
-    g_autoptr(JsonObject) args = json_object_new();
-    g_autofree char *id = NULL;
-    g_autoptr(GError) err = NULL;
-    JsonNode *ret;
+    GList *jobs = range_jobs(e, moves, POLICY_LEVER_HOST, HOST_JOB_MAX);
 
-    if (zone_in_flight(e, m->zone, m->addr) ||
-        recently_settled(e, m->zone)) {
-        return;
-    }
-    id = g_strdup_printf("policyd-%" G_GUINT64_FORMAT, ++e->job_serial);
-    json_object_set_int_member(args, "addr", m->addr);
-    json_object_set_int_member(args, "size", m->size);
-    json_object_set_int_member(args, "node", m->node);
-    json_object_set_string_member(args, "job-id", id);
-    ret = qmp_client_execute(e->qmp, "migrate-guest-range", args, &err);
-    if (!ret) {
-        if (err->domain == G_IO_ERROR) {
-            fprintf(stderr, PROG ": QEMU went away: %s\n", err->message);
-            exit(1);
+    for (GList *l = jobs; l; l = l->next) {
+        g_autoptr(JsonObject) args = json_object_new();
+        g_autofree char *id = NULL;
+        g_autoptr(GError) err = NULL;
+        RangeJob *j = l->data;
+        JsonNode *ret;
+
+        id = g_strdup_printf("policyd-%" G_GUINT64_FORMAT, ++e->job_serial);
+        json_object_set_int_member(args, "addr", j->addr);
+        json_object_set_int_member(args, "size", j->size);
+        json_object_set_int_member(args, "node", j->node);
+        json_object_set_string_member(args, "job-id", id);
+        ret = qmp_client_execute(e->qmp, "migrate-guest-range", args, &err);
+        if (!ret) {
+            if (err->domain == G_IO_ERROR) {
+                fprintf(stderr, PROG ": QEMU went away: %s\n",
+                        err->message);
+                exit(1);
+            }
+            /* A refused move changes nothing: report it and go on. */
+            fprintf(stderr, PROG ": migrate-guest-range [0x%"
+                    G_GINT64_MODIFIER "x, +0x%" G_GINT64_MODIFIER "x): %s\n",
+                    j->addr, j->size, err->message);
+            e->jobs_failed++;
+            g_free(j);
+            continue;
         }
-        /* A refused move changes nothing: report it and go on. */
-        fprintf(stderr, PROG ": migrate-guest-range zone %u: %s\n",
-                m->zone, err->message);
-        e->jobs_failed++;
-        return;
+        json_node_unref(ret);
+        e->jobs_started++;
+        g_hash_table_insert(e->host_jobs, GSIZE_TO_POINTER(e->job_serial), j);
     }
-    json_node_unref(ret);
-    e->jobs_started++;
-    g_hash_table_insert(e->job_zone, GSIZE_TO_POINTER(e->job_serial),
-                        GUINT_TO_POINTER(m->zone));
+    g_list_free(jobs);
 }
 
 /* Account a finished move job of ours. */
@@ -634,18 +659,22 @@ static void job_completed(Engine *e, QmpEvent *ev)
 {
     const char *id = json_object_get_string_member_with_default(
                          ev->data, "job-id", "");
+    g_autofree RangeJob *j = NULL;
     JsonObject *stats;
-    gpointer zone;
 
     if (!g_str_has_prefix(id, "policyd-")) {
         return;
     }
-    /* The zone's backing changed: read it again. */
-    if (g_hash_table_steal_extended(e->job_zone, GSIZE_TO_POINTER(
+    /* The zones' backing changed: read it again. */
+    if (g_hash_table_steal_extended(e->host_jobs, GSIZE_TO_POINTER(
                                         g_ascii_strtoull(id + 8, NULL, 10)),
-                                    NULL, &zone)) {
-        g_hash_table_remove(e->placement_cache, zone);
-        g_hash_table_insert(e->settled, zone, GSIZE_TO_POINTER(e->period));
+                                    NULL, (gpointer *)&j)) {
+        for (guint64 a = j->addr; e->zone_size && a < j->addr + j->size;
+             a += e->zone_size) {
+            g_hash_table_remove(e->placement_cache,
+                                GUINT_TO_POINTER(a / e->zone_size));
+        }
+        settle(e, j->addr, j->size);
     }
     if (json_object_has_member(ev->data, "error") ||
         json_object_get_boolean_member_with_default(ev->data, "cancelled",
@@ -885,19 +914,12 @@ static void handle_period(Engine *e)
     for (guint i = moves->len; i-- > 0;) {
         const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
 
-        if (zone_in_flight(e, m->zone, m->addr) ||
-            recently_settled(e, m->zone)) {
+        if (zone_in_flight(e, m->addr) || recently_settled(e, m->zone)) {
             g_array_remove_index(moves, i);
         }
     }
-    for (guint i = 0; i < moves->len && !e->dry_run; i++) {
-        const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
-
-        if (m->lever == POLICY_LEVER_HOST) {
-            start_host_move(e, m);
-        }
-    }
     if (!e->dry_run) {
+        start_host_moves(e, moves);
         queue_guest_moves(e, moves);
     }
     report(e, &c, &topo, &pl, hot, moves);
@@ -1108,7 +1130,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     policy_state_init(&e.state, 0);
-    e.job_zone = g_hash_table_new(NULL, NULL);
+    e.host_jobs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     e.guest_jobs = g_hash_table_new_full(NULL, NULL, NULL, g_free);
     e.guest_queue = g_queue_new();
     e.settled = g_hash_table_new(NULL, NULL);
@@ -1125,7 +1147,7 @@ int main(int argc, char **argv)
                 (cpu_seconds() - cpu_start) * 1e3 / e.period);
     }
     policy_state_clear(&e.state);
-    g_hash_table_destroy(e.job_zone);
+    g_hash_table_destroy(e.host_jobs);
     g_hash_table_destroy(e.guest_jobs);
     g_queue_free_full(e.guest_queue, g_free);
     g_hash_table_destroy(e.settled);
