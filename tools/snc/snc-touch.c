@@ -242,9 +242,11 @@ static bool *free_zone;         /* [zones]: no page in use, per kpageflags */
  * Find the zones whose pages are all free: buddy pages (flag BUDDY on
  * the head of a free block, no flags at all on the rest).  Nothing
  * touches those zones during a period, so they must count (almost)
- * nothing.
+ * nothing.  Called before and after a trial's counting, it keeps a zone
+ * free only if it was free both times: a zone that the kernel used and
+ * freed again during the trial was touched, and is not a free zone.
  */
-static unsigned find_free_zones(void)
+static unsigned find_free_zones(bool again)
 {
     uint64_t pages_per_zone = (1ULL << snc.shift) / nu_page_size();
     g_autofree uint64_t *flags = g_new(uint64_t, pages_per_zone);
@@ -257,13 +259,17 @@ static unsigned find_free_zones(void)
         g_error("%s", err->message);
     }
     for (z = 0; z < snc.zones; z++) {
+        bool is_free;
+
         /* A zone that the table does not fully cover is not free. */
-        free_zone[z] = nu_page_table_read(kpageflags, z * pages_per_zone,
-                                          pages_per_zone, flags, NULL);
-        for (uint64_t i = 0; free_zone[z] && i < pages_per_zone; i++) {
-            free_zone[z] = flags[i] == 0 || flags[i] == 1ULL << KPF_BUDDY;
+        is_free = (!again || free_zone[z]) &&
+                  nu_page_table_read(kpageflags, z * pages_per_zone,
+                                     pages_per_zone, flags, NULL);
+        for (uint64_t i = 0; is_free && i < pages_per_zone; i++) {
+            is_free = flags[i] == 0 || flags[i] == 1ULL << KPF_BUDDY;
         }
-        nr += free_zone[z];
+        free_zone[z] = is_free;
+        nr += is_free;
     }
     return nr;
 }
@@ -333,6 +339,7 @@ static int run_accuracy(void)
             bad_local += !workers[n].local;
         }
         stop_touching = 0;
+        find_free_zones(false);
         start_counting();
         pthread_barrier_wait(&barrier);
         usleep(opt_ms * 1000);
@@ -340,7 +347,7 @@ static int run_accuracy(void)
         stop_touching = 1;
         pthread_barrier_wait(&barrier);
         wr32(SNC_REG_CONTROL, SNC_CONTROL_STOP);
-        nr_free = find_free_zones();
+        nr_free = find_free_zones(true);
         for (n = 0; n < nr_workers; n++) {
             Verdict v = judge(n);
 
