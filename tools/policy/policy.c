@@ -379,7 +379,7 @@ GArray *policy_decide(const PolicyConfig *config,
              * Shared, or its toucher changed too soon: the next toucher
              * must confirm itself.
              */
-            zs->unsettled = TRUE;
+            zs->settled = FALSE;
         }
         if (toucher == POLICY_NO_NODE) {
             zs->candidate = POLICY_NO_NODE;
@@ -393,13 +393,13 @@ GArray *policy_decide(const PolicyConfig *config,
             zs->streak = 1;
         }
         if (config->settle_periods && zs->streak >= config->settle_periods) {
-            zs->unsettled = FALSE;
+            zs->settled = TRUE;
         }
         /*
          * A settled zone follows a new toucher at once: after a long
          * tenure, a change is a phase change, not noise.
          */
-        need = config->settle_periods && !zs->unsettled ? 1 : confirm;
+        need = zs->settled ? 1 : confirm;
         if (cooling || zs->streak < need) {
             continue;
         }
@@ -439,7 +439,7 @@ GArray *policy_decide(const PolicyConfig *config,
          */
         zs->candidate = POLICY_NO_NODE;
         zs->streak = 0;
-        zs->unsettled = TRUE;
+        zs->settled = FALSE;
     }
 
     policy_state_clear(next);

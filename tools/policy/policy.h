@@ -51,11 +51,11 @@ typedef struct PolicyConfig {
      * at least @dominance (0.5 < @dominance <= 1) of the zone's touches,
      * in each of @confirm_periods periods in a row, all with the same
      * node; a settled zone needs only one such period.  A zone is
-     * settled at the start and once one dominant toucher has held it
-     * for @settle_periods periods in a row.  A move unsettles it, and so
-     * do a dominant toucher that it loses sooner and a period in which
-     * its top node has @min_count touches but not the @dominance share
-     * (0: no zone is ever settled, every move waits @confirm_periods).
+     * settled once one dominant toucher has held it for @settle_periods
+     * periods in a row.  A move unsettles it, and so do a dominant
+     * toucher that it loses sooner and a period in which its top node
+     * has @min_count touches but not the @dominance share (0: no zone is
+     * ever settled, every move waits @confirm_periods).
      */
     double dominance;
     guint64 min_count;
@@ -155,7 +155,7 @@ typedef struct PolicyZoneState {
     guint cooldown;         /* periods left before it may move again */
     gint candidate;         /* the last period's dominant node, or -1 */
     guint streak;           /* periods in a row @candidate dominated */
-    gboolean unsettled;     /* moved, and not held long since */
+    gboolean settled;       /* one toucher held it settle_periods */
 } PolicyZoneState;
 
 typedef struct PolicyState {
