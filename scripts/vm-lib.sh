@@ -82,7 +82,7 @@ vm_boot() {
     if [ -z "$rc" ]; then
         case $qemu_rc in
         124) echo "vm: QEMU ran out of time (${VM_TIMEOUT:-1800} s)" >&2 ;;
-        12[5-9]|1[3-9][0-9]|2[0-9][0-9])
+        129|1[3-9][0-9]|2[0-9][0-9])
             echo "vm: QEMU died of signal $((qemu_rc - 128))" \
                  "($(kill -l $((qemu_rc - 128)) 2>/dev/null || echo ?))" >&2 ;;
         0) ;;

@@ -411,6 +411,11 @@ static gboolean recently_settled(Engine *e, guint zone)
            e->period < GPOINTER_TO_SIZE(when) + e->config.cooldown_periods;
 }
 
+static gboolean range_job_covers(const RangeJob *j, guint64 addr)
+{
+    return addr >= j->addr && addr < j->addr + j->size;
+}
+
 static gboolean range_jobs_hold(GHashTable *jobs, guint64 addr)
 {
     GHashTableIter iter;
@@ -418,9 +423,7 @@ static gboolean range_jobs_hold(GHashTable *jobs, guint64 addr)
 
     g_hash_table_iter_init(&iter, jobs);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        const RangeJob *j = value;
-
-        if (addr >= j->addr && addr < j->addr + j->size) {
+        if (range_job_covers(value, addr)) {
             return TRUE;
         }
     }
@@ -438,9 +441,7 @@ static gboolean zone_in_flight(Engine *e, guint64 addr)
         return TRUE;
     }
     for (GList *l = e->guest_queue->head; l; l = l->next) {
-        const RangeJob *j = l->data;
-
-        if (addr >= j->addr && addr < j->addr + j->size) {
+        if (range_job_covers(l->data, addr)) {
             return TRUE;
         }
     }
@@ -503,11 +504,11 @@ static void start_guest_jobs(Engine *e)
 }
 
 /*
- * The period's moves by @lever that no move of ours holds, as jobs over
- * runs of adjacent zones to one node, each at most @max bytes.
+ * The period's moves by @lever as jobs over runs of adjacent zones to
+ * one node, each at most @max bytes.  handle_period() has already
+ * dropped the moves of zones that a move of ours holds.
  */
-static GList *range_jobs(Engine *e, GArray *moves, PolicyLever lever,
-                         guint64 max)
+static GList *range_jobs(GArray *moves, PolicyLever lever, guint64 max)
 {
     g_autoptr(GArray) picked = g_array_new(FALSE, FALSE, sizeof(PolicyMove));
     GList *jobs = NULL;
@@ -516,8 +517,7 @@ static GList *range_jobs(Engine *e, GArray *moves, PolicyLever lever,
     for (guint i = 0; i < moves->len; i++) {
         const PolicyMove *m = &g_array_index(moves, PolicyMove, i);
 
-        if (m->lever == lever && !zone_in_flight(e, m->addr) &&
-            !recently_settled(e, m->zone)) {
+        if (m->lever == lever) {
             g_array_append_val(picked, *m);
         }
     }
@@ -540,7 +540,7 @@ static GList *range_jobs(Engine *e, GArray *moves, PolicyLever lever,
 /* Queue the period's guest moves, and start what there is room for. */
 static void queue_guest_moves(Engine *e, GArray *moves)
 {
-    GList *jobs = range_jobs(e, moves, POLICY_LEVER_GUEST, GUEST_JOB_MAX);
+    GList *jobs = range_jobs(moves, POLICY_LEVER_GUEST, GUEST_JOB_MAX);
 
     for (GList *l = jobs; l; l = l->next) {
         g_queue_push_tail(e->guest_queue, l->data);
@@ -618,7 +618,7 @@ static void guest_job_completed(Engine *e, QmpEvent *ev)
  */
 static void start_host_moves(Engine *e, GArray *moves)
 {
-    GList *jobs = range_jobs(e, moves, POLICY_LEVER_HOST, HOST_JOB_MAX);
+    GList *jobs = range_jobs(moves, POLICY_LEVER_HOST, HOST_JOB_MAX);
 
     for (GList *l = jobs; l; l = l->next) {
         g_autoptr(JsonObject) args = json_object_new();
