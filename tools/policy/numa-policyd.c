@@ -326,11 +326,34 @@ static GArray *hot_zones(const Engine *e, const PolicyCounts *c)
 }
 
 /*
- * The placement of the hot zones @hot, into @placement.  A zone's
- * backing changes only when a move (ours, or the host kernel's own
- * balancing) touches it, so each zone is read again every
- * --placement-refresh periods, staggered over the zones, and at once
- * when it has no reading yet or a move of ours on it has finished.
+ * Whether hot zone @z's backing can decide its move.  In cooperative
+ * mode the guest lever takes every zone whose home is not its toucher's
+ * node, whatever the backing, so only the others need reading: at the
+ * start, when most zones are the guest lever's, this saves a QMP round
+ * trip per zone before the moves can start.
+ */
+static gboolean backing_can_matter(const Engine *e, const PolicyCounts *c,
+                                   guint z)
+{
+    guint top = 0;
+
+    if (e->config.mode != POLICY_MODE_COOPERATIVE) {
+        return TRUE;
+    }
+    for (guint n = 1; n < c->nr_nodes; n++) {
+        if (policy_count(c, n, z) > policy_count(c, top, z)) {
+            top = n;
+        }
+    }
+    return c->home[z] == (gint)top;
+}
+
+/*
+ * The placement of the hot zones @hot whose backing can matter, into
+ * @placement.  A zone's backing changes only when a move (ours, or the
+ * host kernel's own balancing) touches it, so each zone is read again
+ * every --placement-refresh periods, staggered over the zones, and at
+ * once when it has no reading yet or a move of ours on it has finished.
  */
 static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
                            PolicyPlacement *placement)
@@ -341,6 +364,9 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
         CachedPlacement *cp = g_hash_table_lookup(e->placement_cache,
                                                   GUINT_TO_POINTER(z));
 
+        if (!backing_can_matter(e, c, z)) {
+            continue;
+        }
         if (!cp || (e->period + z) % opt_refresh == 0) {
             g_autoptr(JsonObject) args = json_object_new();
             g_autoptr(JsonNode) reply = NULL;
