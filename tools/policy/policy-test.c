@@ -89,11 +89,11 @@ static void parse_period(JsonObject *snap, JsonObject *period,
  * zone, within the byte budget.
  */
 static void replay_snapshot(JsonObject *snap, const char *name,
-                            const PolicyConfig *config,
+                            const PolicyConfig *config, gboolean moved,
                             const char *const *expected)
 {
     JsonArray *periods = json_object_get_array_member(snap, "periods");
-    PolicyState state = { 0 };
+    PolicyState state = { .moved = moved };
 
     g_assert_cmpuint(json_array_get_length(periods), ==,
                      g_strv_length((char **)expected));
@@ -138,12 +138,25 @@ static void replay_snapshot(JsonObject *snap, const char *name,
     policy_state_clear(&state);
 }
 
+/* Replay @name from an engine's start. */
 static void replay(const char *name, const PolicyConfig *config,
                    const char *const *expected)
 {
     g_autoptr(JsonObject) snap = load_snapshot(name);
 
-    replay_snapshot(snap, name, config, expected);
+    replay_snapshot(snap, name, config, FALSE, expected);
+}
+
+/*
+ * Replay @name with an engine that has moved zones before: its first
+ * move is behind it, so an unsettled zone needs confirmation.
+ */
+static void replay_after_move(const char *name, const PolicyConfig *config,
+                              const char *const *expected)
+{
+    g_autoptr(JsonObject) snap = load_snapshot(name);
+
+    replay_snapshot(snap, name, config, TRUE, expected);
 }
 
 static void config_mode(PolicyConfig *config, PolicyMode mode)
@@ -157,7 +170,10 @@ static const char *const no_moves[] = {
     "", "", "", "", "", "", "", "", NULL,
 };
 
-/* Replay @name in every mode, expecting no move at all. */
+/*
+ * Replay @name in every mode, expecting no move at all, by an engine
+ * that has moved zones before.
+ */
 static void replay_every_mode_still(const char *name)
 {
     PolicyConfig config;
@@ -165,11 +181,14 @@ static void replay_every_mode_still(const char *name)
     for (PolicyMode mode = POLICY_MODE_OFF; mode <= POLICY_MODE_COOPERATIVE;
          mode++) {
         config_mode(&config, mode);
-        replay(name, &config, no_moves);
+        replay_after_move(name, &config, no_moves);
     }
 }
 
-/* A snapshot replayed in one mode with the default configuration. */
+/*
+ * A snapshot replayed in one mode with the default configuration, by an
+ * engine that has moved zones before.
+ */
 typedef struct ModeCase {
     const char *snapshot;
     PolicyMode mode;
@@ -182,13 +201,13 @@ static void test_mode_case(gconstpointer data)
     PolicyConfig config;
 
     config_mode(&config, c->mode);
-    replay(c->snapshot, &config, c->expected);
+    replay_after_move(c->snapshot, &config, c->expected);
 }
 
 /*
  * A phase change one period after the start.  The zones' first toucher
- * held them for a period only, so each move waits for the new toucher's
- * second period in a row.  Cooperative and guest-only modes pull the guest lever;
+ * held them for a period only, so, once the engine has moved anything,
+ * each move waits for the new toucher's second period in a row.  Cooperative and guest-only modes pull the guest lever;
  * host-only mode moves the backing instead; off moves nothing.
  */
 static const ModeCase phase_cooperative = {
@@ -233,6 +252,22 @@ static void test_repin(void)
 }
 
 /*
+ * Before the engine's first move every zone counts as settled: the
+ * phase change moves in its first period, not its second.
+ */
+static void test_before_first_move(void)
+{
+    static const char *const expected[] = {
+        "", "guest z0->1, guest z4->0, guest z5->0, guest z1->1", "", "",
+        NULL,
+    };
+    PolicyConfig config;
+
+    config_mode(&config, POLICY_MODE_COOPERATIVE);
+    replay("phase-change.json", &config, expected);
+}
+
+/*
  * A phase change after eight periods of one toucher per zone: a settled
  * zone follows its new toucher in the change's first period.  One more
  * period of settling needed, or none ever (settle 0), and it waits for
@@ -252,10 +287,12 @@ static void test_settled_phase_change(void)
 
     config_mode(&config, POLICY_MODE_COOPERATIVE);
     g_assert_cmpuint(config.settle_periods, ==, 8);
-    replay("settled-phase-change.json", &config, at_once);
+    replay_after_move("settled-phase-change.json", &config, at_once);
     config.settle_periods = 9;
-    replay("settled-phase-change.json", &config, confirmed);
+    replay_after_move("settled-phase-change.json", &config, confirmed);
     config.settle_periods = 0;
+    replay_after_move("settled-phase-change.json", &config, confirmed);
+    /* Settling off: not even the first move follows a single period. */
     replay("settled-phase-change.json", &config, confirmed);
 }
 
@@ -266,14 +303,22 @@ static void test_noise(void)
     static const char *const loose[] = {
         "", "guest z5->0", "", "", NULL,
     };
+    static const char *const loose_first[] = {
+        "guest z5->0", "", "", "", NULL,
+    };
     PolicyConfig config;
 
     config_mode(&config, POLICY_MODE_COOPERATIVE);
     replay("noise.json", &config, expected);
+    replay_after_move("noise.json", &config, expected);
 
-    /* The same counts with a looser ratio: zone 5 (55 %) moves. */
+    /*
+     * The same counts with a looser ratio: zone 5 (55 %) moves, in its
+     * second period, or in its first when it is the engine's first move.
+     */
     config.dominance = 0.54;
-    replay("noise.json", &config, loose);
+    replay_after_move("noise.json", &config, loose);
+    replay("noise.json", &config, loose_first);
 }
 
 /* 32 MiB per period: two 16 MiB zones, the hottest first. */
@@ -303,20 +348,36 @@ static void test_budget(void)
 /*
  * Ping-pong bait: zone 2's dominant toucher flips every period.  It
  * never confirms a toucher, and never holds the zone long enough to
- * settle it: no lever moves it, in any mode.  With confirmation
- * switched off the cooldown still keeps it from moving back at once.
+ * settle it: once the engine has moved anything, no lever moves it, in
+ * any mode.  An engine that starts on it follows its first toucher,
+ * since that is its first move, and never moves it back.  With
+ * confirmation switched off the cooldown still keeps it from moving
+ * back at once.
  */
 static void test_ping_pong(void)
 {
+    static const char *const once_guest[] = {
+        "guest z2->1", "", "", "", "", "", "", "", NULL,
+    };
+    static const char *const once_host[] = {
+        "host z2->1", "", "", "", "", "", "", "", NULL,
+    };
     static const char *const unconfirmed[] = {
         "guest z2->1", "", "", "", "guest z2->1", "", "", "", NULL,
     };
     PolicyConfig config;
 
     replay_every_mode_still("ping-pong.json");
+    config_mode(&config, POLICY_MODE_OFF);
+    replay("ping-pong.json", &config, no_moves);
+    config_mode(&config, POLICY_MODE_HOST_ONLY);
+    replay("ping-pong.json", &config, once_host);
+    config_mode(&config, POLICY_MODE_GUEST_ONLY);
+    replay("ping-pong.json", &config, once_guest);
     config_mode(&config, POLICY_MODE_COOPERATIVE);
+    replay("ping-pong.json", &config, once_guest);
     config.confirm_periods = 1;
-    replay("ping-pong.json", &config, unconfirmed);
+    replay_after_move("ping-pong.json", &config, unconfirmed);
 }
 
 /* A deep copy: json_node_copy() shares the containers. */
@@ -419,7 +480,8 @@ static void test_recorded_local(void)
  * The same recorded counts, as if guest node 1's vCPU threads ran on
  * host node 1 while all RAM stays on host node 0: the host lever
  * moves node 1's hot zones (its buffer, in zones 1040-1043 and from
- * 2016 on), and only those, once the toucher is confirmed.  Zone 1034,
+ * 2016 on), and only those, in the first period: nothing has moved
+ * before, so no toucher needs confirming.  Zone 1034,
  * which both nodes share about equally, is not among them: in period 7
  * node 1 has 61 % of its touches, in period 8 59 %.  The
  * recorded placement does not show the moves, so a long cooldown
@@ -428,11 +490,10 @@ static void test_recorded_local(void)
 static void test_recorded_repin(void)
 {
     static const char *const expected[] = {
-        "",
-        "host z1043->1, host z1040->1, host z2016->1, host z2019->1, "
-        "host z1042->1, host z1041->1, host z2018->1, host z2017->1, "
+        "host z1042->1, host z1043->1, host z2017->1, host z2016->1, "
+        "host z1041->1, host z2018->1, host z2019->1, host z1040->1, "
         "host z2020->1, host z2022->1",
-        "", "", "", "", "", "", NULL,
+        "", "", "", "", "", "", "", NULL,
     };
     g_autoptr(JsonObject) snap = load_snapshot("recorded-local-2-nodes.json");
     JsonArray *cpus = json_object_get_array_member(snap, "query-cpus-fast");
@@ -457,7 +518,7 @@ static void test_recorded_repin(void)
     config_mode(&config, POLICY_MODE_COOPERATIVE);
     config.cooldown_periods = 100;
     replay_snapshot(snap, "recorded-local-2-nodes.json (re-pinned)",
-                    &config, expected);
+                    &config, FALSE, expected);
 }
 
 /* Backing node: the majority of populated bytes, else the memdev's. */
@@ -509,6 +570,7 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/noise", test_noise);
     g_test_add_func("/policy/budget", test_budget);
     g_test_add_func("/policy/ping-pong", test_ping_pong);
+    g_test_add_func("/policy/before-first-move", test_before_first_move);
     g_test_add_func("/policy/settled-phase-change",
                     test_settled_phase_change);
     g_test_add_data_func("/policy/mode/off/phase-change", &phase_off,

@@ -236,6 +236,7 @@ void policy_state_init(PolicyState *state, guint nr_zones)
 {
     state->nr_zones = nr_zones;
     state->zones = g_new0(PolicyZoneState, nr_zones);
+    state->moved = FALSE;
     for (guint z = 0; z < nr_zones; z++) {
         state->zones[z].candidate = POLICY_NO_NODE;
     }
@@ -245,6 +246,7 @@ void policy_state_clear(PolicyState *state)
 {
     g_clear_pointer(&state->zones, g_free);
     state->nr_zones = 0;
+    state->moved = FALSE;
 }
 
 /*
@@ -346,8 +348,17 @@ GArray *policy_decide(const PolicyConfig *config,
     GArray *moves = g_array_new(FALSE, TRUE, sizeof(PolicyMove));
     PolicyZoneState *zones = g_new0(PolicyZoneState, counts->nr_zones);
     gboolean have_prev = prev && prev->nr_zones == counts->nr_zones;
+    /*
+     * Before the first move every touch is the guest's own.  After it,
+     * some are the echo of moves: the copies, and frames that a move
+     * emptied and the guest filled again, which look like a new toucher
+     * for a period or two.
+     */
+    gboolean before_first_move = config->settle_periods &&
+                                 !(prev && prev->moved);
     guint confirm = MAX(config->confirm_periods, 1);
     guint64 used = 0;
+    gboolean moved;
 
     for (guint z = 0; z < counts->nr_zones; z++) {
         PolicyZoneState *zs = &zones[z];
@@ -399,7 +410,7 @@ GArray *policy_decide(const PolicyConfig *config,
          * A settled zone follows a new toucher at once: after a long
          * tenure, a change is a phase change, not noise.
          */
-        need = zs->settled ? 1 : confirm;
+        need = zs->settled || before_first_move ? 1 : confirm;
         if (cooling || zs->streak < need) {
             continue;
         }
@@ -442,8 +453,10 @@ GArray *policy_decide(const PolicyConfig *config,
         zs->settled = FALSE;
     }
 
+    moved = (prev && prev->moved) || moves->len > 0;
     policy_state_clear(next);
     next->nr_zones = counts->nr_zones;
     next->zones = zones;
+    next->moved = moved;
     return moves;
 }

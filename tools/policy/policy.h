@@ -50,12 +50,14 @@ typedef struct PolicyConfig {
      * most touches; it counts only with at least @min_count touches and
      * at least @dominance (0.5 < @dominance <= 1) of the zone's touches,
      * in each of @confirm_periods periods in a row, all with the same
-     * node; a settled zone needs only one such period.  A zone is
-     * settled once one dominant toucher has held it for @settle_periods
-     * periods in a row.  A move unsettles it, and so do a dominant
-     * toucher that it loses sooner and a period in which its top node
-     * has @min_count touches but not the @dominance share (0: no zone is
-     * ever settled, every move waits @confirm_periods).
+     * node; a settled zone needs only one such period.  Until the
+     * first move, every zone counts as settled: no touch can yet be the
+     * echo of a move.  After it, a zone is settled once one dominant
+     * toucher has held it for @settle_periods periods in a row.  A move
+     * unsettles it, and so do a dominant toucher that it loses sooner
+     * and a period in which its top node has @min_count touches but not
+     * the @dominance share (0: no zone is ever settled, every move waits
+     * @confirm_periods).
      */
     double dominance;
     guint64 min_count;
@@ -161,6 +163,7 @@ typedef struct PolicyZoneState {
 typedef struct PolicyState {
     guint nr_zones;
     PolicyZoneState *zones;
+    gboolean moved;         /* a move was decided in some period */
 } PolicyState;
 
 void policy_state_init(PolicyState *state, guint nr_zones);
