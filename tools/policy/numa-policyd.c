@@ -1006,7 +1006,8 @@ static GOptionEntry entries[] = {
       "periods in a row it must dominate, 1 to 100 (default 2)", "K" },
     { "settle", 0, 0, G_OPTION_ARG_INT, &opt_settle,
       "periods one toucher must hold a zone before a change of toucher "
-      "is followed at once, 0 to 1000 (default 8; 0: never)", "S" },
+      "is followed at once, 0 to 1000 (default 8; 0: never, not even "
+      "before the first move)", "S" },
     { "budget", 0, 0, G_OPTION_ARG_INT64, &opt_budget,
       "bytes moved per period at most (default 0: no limit)", "BYTES" },
     { "cooldown", 0, 0, G_OPTION_ARG_INT, &opt_cooldown,
