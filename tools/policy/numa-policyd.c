@@ -308,17 +308,7 @@ static GArray *hot_zones(const Engine *e, const PolicyCounts *c)
     GArray *hot = g_array_new(FALSE, FALSE, sizeof(guint));
 
     for (guint z = 0; z < c->nr_zones; z++) {
-        guint64 max = 0, sum = 0;
-
-        for (guint n = 0; n < c->nr_nodes; n++) {
-            guint64 v = policy_count(c, n, z);
-
-            sum += v;
-            max = MAX(max, v);
-        }
-        if (c->home[z] != POLICY_NO_NODE &&
-            max >= e->config.min_count &&
-            max >= e->config.dominance * sum) {
+        if (policy_zone_toucher(&e->config, c, z) != POLICY_NO_NODE) {
             g_array_append_val(hot, z);
         }
     }
@@ -326,34 +316,15 @@ static GArray *hot_zones(const Engine *e, const PolicyCounts *c)
 }
 
 /*
- * Whether hot zone @z's backing can decide its move.  In cooperative
- * mode the guest lever takes every zone whose home is not its toucher's
- * node, whatever the backing, so only the others need reading: at the
- * start, when most zones are the guest lever's, this saves a QMP round
- * trip per zone before the moves can start.
- */
-static gboolean backing_can_matter(const Engine *e, const PolicyCounts *c,
-                                   guint z)
-{
-    guint top = 0;
-
-    if (e->config.mode != POLICY_MODE_COOPERATIVE) {
-        return TRUE;
-    }
-    for (guint n = 1; n < c->nr_nodes; n++) {
-        if (policy_count(c, n, z) > policy_count(c, top, z)) {
-            top = n;
-        }
-    }
-    return c->home[z] == (gint)top;
-}
-
-/*
- * The placement of the hot zones @hot whose backing can matter, into
- * @placement.  A zone's backing changes only when a move (ours, or the
- * host kernel's own balancing) touches it, so each zone is read again
- * every --placement-refresh periods, staggered over the zones, and at
- * once when it has no reading yet or a move of ours on it has finished.
+ * The placement of the hot zones @hot whose backing can decide a move
+ * (policy_backing_matters(): in cooperative mode the guest lever takes
+ * the others whatever their backing, so at the start, when most zones
+ * are the guest lever's, this saves a QMP round trip per zone before
+ * the moves can start), into @placement.  A zone's backing changes only
+ * when a move (ours, or the host kernel's own balancing) touches it, so
+ * each zone is read again every --placement-refresh periods, staggered
+ * over the zones, and at once when it has no reading yet or a move of
+ * ours on it has finished.
  */
 static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
                            PolicyPlacement *placement)
@@ -364,7 +335,7 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
         CachedPlacement *cp = g_hash_table_lookup(e->placement_cache,
                                                   GUINT_TO_POINTER(z));
 
-        if (!backing_can_matter(e, c, z)) {
+        if (!policy_backing_matters(&e->config, c, z)) {
             continue;
         }
         if (!cp || (e->period + z) % opt_refresh == 0) {

@@ -207,8 +207,9 @@ static void test_mode_case(gconstpointer data)
 /*
  * A phase change one period after the start.  The zones' first toucher
  * held them for a period only, so, once the engine has moved anything,
- * each move waits for the new toucher's second period in a row.  Cooperative and guest-only modes pull the guest lever;
- * host-only mode moves the backing instead; off moves nothing.
+ * each move waits for the new toucher's second period in a row.
+ * Cooperative and guest-only modes pull the guest lever; host-only mode
+ * moves the backing instead; off moves nothing.
  */
 static const ModeCase phase_cooperative = {
     "phase-change.json", POLICY_MODE_COOPERATIVE,
@@ -265,6 +266,41 @@ static void test_before_first_move(void)
 
     config_mode(&config, POLICY_MODE_COOPERATIVE);
     replay("phase-change.json", &config, expected);
+}
+
+/*
+ * Which zones' backing the engine reads: in period 2 of the phase
+ * change, zone 0 (home 0) is touched by node 1.  Host-only mode can
+ * move its backing; cooperative mode leaves it to the guest lever, as
+ * it leaves zone 0 of period 1, which node 0 touches, to the host one.
+ */
+static void test_backing_matters(void)
+{
+    g_autoptr(JsonObject) snap = load_snapshot("phase-change.json");
+    JsonArray *periods = json_object_get_array_member(snap, "periods");
+    PolicyConfig config;
+
+    for (guint p = 0; p < 2; p++) {
+        PolicyCounts counts;
+        PolicyPlacement placement;
+        PolicyTopology topology;
+        gint toucher = p ? 1 : 0;
+
+        parse_period(snap, json_array_get_object_element(periods, p),
+                     &counts, &placement, &topology);
+        config_mode(&config, POLICY_MODE_COOPERATIVE);
+        g_assert_cmpint(counts.home[0], ==, 0);
+        g_assert_cmpint(policy_zone_toucher(&config, &counts, 0), ==,
+                        toucher);
+        g_assert_cmpint(policy_backing_matters(&config, &counts, 0), ==, !p);
+        config_mode(&config, POLICY_MODE_HOST_ONLY);
+        g_assert_true(policy_backing_matters(&config, &counts, 0));
+        config_mode(&config, POLICY_MODE_GUEST_ONLY);
+        g_assert_false(policy_backing_matters(&config, &counts, 0));
+        policy_counts_clear(&counts);
+        policy_placement_clear(&placement);
+        policy_topology_clear(&topology);
+    }
 }
 
 /*
@@ -571,6 +607,7 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/budget", test_budget);
     g_test_add_func("/policy/ping-pong", test_ping_pong);
     g_test_add_func("/policy/before-first-move", test_before_first_move);
+    g_test_add_func("/policy/backing-matters", test_backing_matters);
     g_test_add_func("/policy/settled-phase-change",
                     test_settled_phase_change);
     g_test_add_data_func("/policy/mode/off/phase-change", &phase_off,

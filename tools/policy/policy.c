@@ -283,6 +283,36 @@ static gint dominant_node(const PolicyConfig *config,
     return node;
 }
 
+gint policy_zone_toucher(const PolicyConfig *config,
+                         const PolicyCounts *counts, guint zone)
+{
+    guint64 count;
+    gboolean contended;
+
+    if (counts->home[zone] == POLICY_NO_NODE) {
+        return POLICY_NO_NODE;
+    }
+    return dominant_node(config, counts, zone, &count, &contended);
+}
+
+gboolean policy_backing_matters(const PolicyConfig *config,
+                                const PolicyCounts *counts, guint zone)
+{
+    gint toucher = policy_zone_toucher(config, counts, zone);
+
+    if (toucher == POLICY_NO_NODE) {
+        return FALSE;
+    }
+    switch (config->mode) {
+    case POLICY_MODE_HOST_ONLY:
+        return TRUE;
+    case POLICY_MODE_COOPERATIVE:
+        return counts->home[zone] == toucher;
+    default:
+        return FALSE;
+    }
+}
+
 /*
  * Which lever fixes the zone, if any.  The guest lever applies when
  * the zone's home guest node is not its toucher's; the host lever when

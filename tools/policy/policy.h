@@ -181,6 +181,23 @@ typedef struct PolicyMove {
 } PolicyMove;
 
 /*
+ * Zone @zone's dominant toucher this period (the node with the most
+ * touches, with at least @min_count of them and the @dominance share),
+ * or POLICY_NO_NODE, also for a zone without RAM.
+ */
+gint policy_zone_toucher(const PolicyConfig *config,
+                         const PolicyCounts *counts, guint zone);
+
+/*
+ * Whether zone @zone's backing can decide a move this period: it has a
+ * dominant toucher and the mode's host lever may apply to it, in
+ * host-only mode always, in cooperative mode only where the guest lever
+ * does not (the zone's home is its toucher's node).
+ */
+gboolean policy_backing_matters(const PolicyConfig *config,
+                                const PolicyCounts *counts, guint zone);
+
+/*
  * Decide one period's moves.  @prev is the previous period's state
  * (NULL, or one for another number of zones: start afresh); @next, an
  * initialised or zeroed state that may be @prev, receives the new one.
