@@ -223,12 +223,9 @@ void qmp_snc_control(const char *device, SncAction action, Error **errp)
     }
 }
 
-/* Check a request's arguments; false with @errp set if one is bad. */
-static bool snc_guest_check(SNCState *s, uint64_t addr, uint64_t size,
-                            uint32_t node, Error **errp)
+/* Check the mode and the target node of requests to the guest. */
+static bool snc_guest_check_target(SNCState *s, uint32_t node, Error **errp)
 {
-    g_autoptr(GuestRamRange) range = NULL;
-
     if (s->host_mode != SNC_HOST_MODE_GUEST_ONLY &&
         s->host_mode != SNC_HOST_MODE_COOPERATIVE) {
         error_setg(errp, "Requests to the guest need 'host-mode' guest-only"
@@ -236,6 +233,20 @@ static bool snc_guest_check(SNCState *s, uint64_t addr, uint64_t size,
                    SncHostMode_str(s->host_mode));
         return false;
     }
+    if (node >= s->nr_nodes) {
+        error_setg(errp, "'node' %u does not exist: the machine has %u"
+                   " NUMA node%s", node, s->nr_nodes,
+                   s->nr_nodes == 1 ? "" : "s");
+        return false;
+    }
+    return true;
+}
+
+/* Check the range of a request; false with @errp set if it is bad. */
+static bool snc_guest_check_range(uint64_t addr, uint64_t size, Error **errp)
+{
+    g_autoptr(GuestRamRange) range = NULL;
+
     if (addr % SNC_REQ_PAGE_SIZE) {
         error_setg(errp, "'addr' 0x%" PRIx64 " is not a multiple of %u",
                    addr, SNC_REQ_PAGE_SIZE);
@@ -246,12 +257,6 @@ static bool snc_guest_check(SNCState *s, uint64_t addr, uint64_t size,
         error_setg(errp, "'size' 0x%" PRIx64 " must be a nonzero multiple"
                    " of %u, of at most %u pages", size, SNC_REQ_PAGE_SIZE,
                    SNC_REQ_MAX_PAGES);
-        return false;
-    }
-    if (node >= s->nr_nodes) {
-        error_setg(errp, "'node' %u does not exist: the machine has %u"
-                   " NUMA node%s", node, s->nr_nodes,
-                   s->nr_nodes == 1 ? "" : "s");
         return false;
     }
     range = guest_ram_range_visible(addr, size, errp);
@@ -265,6 +270,14 @@ static bool snc_guest_check(SNCState *s, uint64_t addr, uint64_t size,
         return false;
     }
     return true;
+}
+
+/* Check a request's arguments; false with @errp set if one is bad. */
+static bool snc_guest_check(SNCState *s, uint64_t addr, uint64_t size,
+                            uint32_t node, Error **errp)
+{
+    return snc_guest_check_target(s, node, errp) &&
+           snc_guest_check_range(addr, size, errp);
 }
 
 /*
@@ -322,22 +335,38 @@ static bool snc_check_timeout(bool has_timeout_ms, uint32_t *timeout_ms,
     return true;
 }
 
-/* The job form: the range in requests of SNC_JOB_CHUNK, one at a time */
+/*
+ * The job form: the ranges in requests of SNC_JOB_CHUNK, up to
+ * SNC_JOB_IN_FLIGHT of them in the queue at a time
+ */
 
 #define SNC_JOB_CHUNK           (2 * MiB)
+#define SNC_JOB_IN_FLIGHT       8
+#define SNC_JOB_MAX_RANGES      1024
 #define SNC_JOB_FULL_POLL_NS    (10 * SCALE_MS)
+
+/* One of a job's requests, while it is in the queue */
+typedef struct SNCJobRequest {
+    SNCWaiter w;                /* s->waiter[] points here: never moved */
+    bool busy;
+    uint32_t id;
+    uint64_t len;
+    int64_t deadline;           /* QEMU_CLOCK_REALTIME, ms */
+} SNCJobRequest;
 
 typedef struct SNCMigrateJob {
     Job common;
     SNCState *s;                /* referenced */
-    uint64_t addr;
-    uint64_t size;
+    GArray *ranges;             /* of SncGuestRange */
+    uint64_t size;              /* bytes in all ranges */
     uint32_t node;
     uint32_t timeout_ms;
     QEMUBH *wake_bh;            /* job_enter() from the main loop */
-    QEMUTimer *timer;           /* the request's deadline */
-    bool timed_out;
-    SNCWaiter w;                /* of the request in flight */
+    QEMUTimer *timer;           /* the oldest request's deadline */
+    guint next_range;           /* where the next request starts */
+    uint64_t next_off;
+    SNCJobRequest req[SNC_JOB_IN_FLIGHT];
+    unsigned in_flight;
     SncGuestMigrateJobSummary sum;
 } SNCMigrateJob;
 
@@ -352,7 +381,6 @@ static void snc_job_deadline(void *opaque)
 {
     SNCMigrateJob *j = opaque;
 
-    j->timed_out = true;
     qemu_bh_schedule(j->wake_bh);
 }
 
@@ -384,96 +412,194 @@ static void snc_job_count(SNCMigrateJob *j, const SncGuestCompletion *c)
     m->failed_bad_range += c->failed_bad_range;
 }
 
-/*
- * Post the request for [@addr, @addr + @len), waiting for room while
- * the queue is full; returns its slot, or -1 with @errp set, or -1
- * without it if the job was cancelled.
- */
-static int coroutine_fn snc_job_post(SNCMigrateJob *j, uint64_t addr,
-                                     uint64_t len, Error **errp)
+static bool snc_job_all_posted(SNCMigrateJob *j)
 {
-    int64_t deadline = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
-                       j->timeout_ms;
+    return j->next_range == j->ranges->len;
+}
 
-    while (snc_mbox_full(j->s) && !job_is_cancelled(&j->common)) {
-        if (qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= deadline) {
-            error_setg(errp, "The request queue stayed full for"
-                       " 'timeout-ms' %u", j->timeout_ms);
-            return -1;
+/*
+ * Whether the job may post another request now: its first whenever the
+ * queue has room, more only while the queue is less than half full.
+ */
+static bool snc_job_may_post(SNCMigrateJob *j)
+{
+    if (snc_job_all_posted(j) || j->in_flight == SNC_JOB_IN_FLIGHT ||
+        snc_mbox_full(j->s)) {
+        return false;
+    }
+    return !j->in_flight || snc_mbox_depth(j->s) < SNC_RING_SIZE / 2;
+}
+
+/* Post the job's requests while it may; false with @errp set. */
+static bool snc_job_post(SNCMigrateJob *j, Error **errp)
+{
+    while (snc_job_may_post(j)) {
+        SncGuestRange *r = &g_array_index(j->ranges, SncGuestRange,
+                                          j->next_range);
+        uint64_t len = MIN(SNC_JOB_CHUNK, r->size - j->next_off);
+        SNCJobRequest *q = j->req;
+        int slot;
+
+        while (q->busy) {
+            q++;
         }
-        job_sleep_ns(&j->common, SNC_JOB_FULL_POLL_NS);
+        slot = snc_mbox_post(j->s, SNC_REQ_ACTION_MIGRATE,
+                             r->addr + j->next_off, len, j->node, errp);
+        if (slot < 0) {
+            return false;
+        }
+        *q = (SNCJobRequest) {
+            .w = { .bh = j->wake_bh },
+            .busy = true,
+            .id = j->s->req_id[slot],
+            .len = len,
+            .deadline = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
+                        j->timeout_ms,
+        };
+        j->s->waiter[slot] = &q->w;
+        j->in_flight++;
+        j->sum.requests++;
+        j->next_off += len;
+        if (j->next_off == r->size) {
+            j->next_range++;
+            j->next_off = 0;
+        }
     }
-    if (job_is_cancelled(&j->common)) {
-        return -1;
+    return true;
+}
+
+/*
+ * Count the requests the guest completed; false with @errp set if one
+ * of them was malformed or interrupted.
+ */
+static bool snc_job_reap(SNCMigrateJob *j, Error **errp)
+{
+    bool ok = true;
+
+    for (unsigned i = 0; i < SNC_JOB_IN_FLIGHT; i++) {
+        SNCJobRequest *q = &j->req[i];
+        SncGuestOutcome outcome;
+
+        if (!q->busy || !q->w.done) {
+            continue;
+        }
+        q->busy = false;
+        j->in_flight--;
+        snc_job_count(j, q->w.result);
+        outcome = q->w.result->outcome;
+        g_clear_pointer(&q->w.result, qapi_free_SncGuestCompletion);
+        job_progress_update(&j->common, q->len);
+        if (!ok) {
+            continue;
+        }
+        if (outcome == SNC_GUEST_OUTCOME_PROTOCOL_ERROR) {
+            error_setg(errp, "The guest driver's completion of request %u"
+                       " was malformed (protocol error)", q->id);
+            ok = false;
+        } else if (outcome == SNC_GUEST_OUTCOME_INTERRUPTED) {
+            error_setg(errp, "Request %u was interrupted: the guest stopped"
+                       " serving requests, or the machine was reset", q->id);
+            ok = false;
+        }
     }
-    return snc_mbox_post(j->s, SNC_REQ_ACTION_MIGRATE, addr, len, j->node,
-                         errp);
+    return ok;
+}
+
+/*
+ * Let go of the requests in flight as the job ends: withdraw them (they
+ * end as interrupted, never lost), or leave them queued for the guest,
+ * their completions then only events.
+ */
+static void snc_job_drop(SNCMigrateJob *j, bool withdraw)
+{
+    for (unsigned i = 0; i < SNC_JOB_IN_FLIGHT; i++) {
+        SNCJobRequest *q = &j->req[i];
+
+        if (!q->busy) {
+            continue;
+        }
+        if (withdraw) {
+            j->sum.interrupted++;
+            snc_mbox_withdraw(j->s, q->id);
+        } else {
+            snc_mbox_detach(j->s, &q->w);
+        }
+        q->busy = false;
+    }
+    j->in_flight = 0;
+}
+
+/* The request in flight that was posted first, or NULL. */
+static SNCJobRequest *snc_job_oldest(SNCMigrateJob *j)
+{
+    SNCJobRequest *oldest = NULL;
+
+    for (unsigned i = 0; i < SNC_JOB_IN_FLIGHT; i++) {
+        SNCJobRequest *q = &j->req[i];
+
+        if (q->busy && (!oldest || q->deadline < oldest->deadline)) {
+            oldest = q;
+        }
+    }
+    return oldest;
 }
 
 static int coroutine_fn snc_job_run(Job *job, Error **errp)
 {
     SNCMigrateJob *j = container_of(job, SNCMigrateJob, common);
-    uint64_t off;
+    int64_t full_until = 0;
 
     job_progress_set_remaining(job, j->size);
-    for (off = 0; off < j->size && !job_is_cancelled(job); ) {
-        uint64_t len = MIN(SNC_JOB_CHUNK, j->size - off);
-        SncGuestOutcome outcome;
-        uint32_t id;
-        int slot;
+    for (;;) {
+        int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+        SNCJobRequest *oldest;
 
-        slot = snc_job_post(j, j->addr + off, len, errp);
-        if (slot < 0) {
-            return job_is_cancelled(job) ? -ECANCELED : -EIO;
+        if (!snc_job_reap(j, errp)) {
+            snc_job_drop(j, true);
+            return -EIO;
         }
-        id = j->s->req_id[slot];
-        j->sum.requests++;
-        j->w = (SNCWaiter) { .bh = j->wake_bh };
-        j->s->waiter[slot] = &j->w;
-        j->timed_out = false;
-        timer_mod(j->timer, qemu_clock_get_ms(QEMU_CLOCK_REALTIME) +
-                            j->timeout_ms);
-        while (!j->w.done && !j->timed_out && !job_is_cancelled(job)) {
-            job_yield(job);
+        if (job_is_cancelled(job)) {
+            snc_job_drop(j, true);
+            return -ECANCELED;
         }
-        timer_del(j->timer);
+        if (!snc_job_post(j, errp)) {
+            snc_job_drop(j, true);
+            return -EIO;
+        }
+        if (!j->in_flight && snc_job_all_posted(j)) {
+            return 0;
+        }
 
-        if (!j->w.done) {
-            if (job_is_cancelled(job)) {
-                /* Withdrawn: it ends as interrupted, never lost. */
-                j->sum.interrupted++;
-                snc_mbox_withdraw(j->s, id);
-                return -ECANCELED;
+        if (!j->in_flight) {
+            /* The queue is full of other requests: wait for room. */
+            if (!full_until) {
+                full_until = now + j->timeout_ms;
+            } else if (now >= full_until) {
+                error_setg(errp, "The request queue stayed full for"
+                           " 'timeout-ms' %u", j->timeout_ms);
+                return -ETIMEDOUT;
             }
-            snc_mbox_detach(j->s, &j->w);
+            job_sleep_ns(job, SNC_JOB_FULL_POLL_NS);
+            continue;
+        }
+        full_until = 0;
+        oldest = snc_job_oldest(j);
+        if (now >= oldest->deadline) {
             error_setg(errp, "The guest did not complete request %u within"
                        " 'timeout-ms' %u; it stays queued until it"
-                       " completes", id, j->timeout_ms);
+                       " completes", oldest->id, j->timeout_ms);
+            snc_job_drop(j, false);
             return -ETIMEDOUT;
         }
-        snc_job_count(j, j->w.result);
-        outcome = j->w.result->outcome;
-        qapi_free_SncGuestCompletion(j->w.result);
-        j->w.result = NULL;
-        if (outcome == SNC_GUEST_OUTCOME_PROTOCOL_ERROR) {
-            error_setg(errp, "The guest driver's completion of request %u"
-                       " was malformed (protocol error)", id);
-            return -EPROTO;
-        }
-        if (outcome == SNC_GUEST_OUTCOME_INTERRUPTED) {
-            error_setg(errp, "Request %u was interrupted: the guest stopped"
-                       " serving requests, or the machine was reset", id);
-            return -EINTR;
-        }
-        off += len;
-        job_progress_update(job, len);
+        timer_mod(j->timer, oldest->deadline);
+        job_yield(job);
+        timer_del(j->timer);
     }
-    return job_is_cancelled(job) ? -ECANCELED : 0;
 }
 
 static bool snc_job_cancel(Job *job, bool force)
 {
-    return true;                /* the run loop withdraws the request */
+    return true;                /* the run loop withdraws the requests */
 }
 
 static void snc_job_clean(Job *job)
@@ -482,8 +608,9 @@ static void snc_job_clean(Job *job)
 
     j->sum.job_id = job->id;
     j->sum.qom_path = object_get_canonical_path(OBJECT(j->s));
-    j->sum.addr = j->addr;
+    j->sum.addr = g_array_index(j->ranges, SncGuestRange, 0).addr;
     j->sum.size = j->size;
+    j->sum.range_count = j->ranges->len;
     j->sum.node = j->node;
     j->sum.cancelled = job_is_cancelled(job);
     if (job->err && !j->sum.cancelled) {
@@ -502,7 +629,10 @@ static void snc_job_free(Job *job)
 
     qemu_bh_delete(j->wake_bh);
     timer_free(j->timer);
-    qapi_free_SncGuestCompletion(j->w.result);
+    for (unsigned i = 0; i < SNC_JOB_IN_FLIGHT; i++) {
+        qapi_free_SncGuestCompletion(j->req[i].w.result);
+    }
+    g_array_unref(j->ranges);
     object_unref(OBJECT(j->s));
 }
 
@@ -515,13 +645,87 @@ static const JobDriver snc_migrate_job_driver = {
     .free          = snc_job_free,
 };
 
+static gint snc_range_cmp(gconstpointer a, gconstpointer b)
+{
+    const SncGuestRange *ra = a, *rb = b;
+
+    return ra->addr < rb->addr ? -1 : ra->addr > rb->addr;
+}
+
 /*
- * Start the job form; every argument, the job identifier included, is
- * checked before anything is posted.
+ * The ranges of snc-guest-migrate, @addr and @size or @ranges, each
+ * checked as a request's; NULL with @errp set if one is bad.
+ */
+static GArray *snc_guest_ranges(bool has_addr, uint64_t addr, bool has_size,
+                                uint64_t size, bool has_ranges,
+                                SncGuestRangeList *ranges, bool job,
+                                Error **errp)
+{
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(SncGuestRange));
+    g_autoptr(GArray) sorted = NULL;
+    SncGuestRangeList *l;
+    guint i;
+
+    if (has_ranges && (has_addr || has_size)) {
+        error_setg(errp, "Give either 'addr' and 'size' or 'ranges', not"
+                   " both");
+        return NULL;
+    }
+    if (!has_ranges) {
+        if (!has_addr || !has_size) {
+            error_setg(errp, "Parameter '%s' is missing (or give 'ranges')",
+                       has_addr ? "size" : "addr");
+            return NULL;
+        }
+        if (!snc_guest_check_range(addr, size, errp)) {
+            return NULL;
+        }
+        g_array_append_val(a, ((SncGuestRange) { addr, size }));
+        return g_steal_pointer(&a);
+    }
+    if (!job) {
+        error_setg(errp, "'ranges' needs 'job-id': without it the command"
+                   " waits for a single request");
+        return NULL;
+    }
+    if (!ranges) {
+        error_setg(errp, "'ranges' is empty");
+        return NULL;
+    }
+    for (l = ranges, i = 0; l; l = l->next, i++) {
+        if (i == SNC_JOB_MAX_RANGES) {
+            error_setg(errp, "'ranges' has more than %u ranges",
+                       SNC_JOB_MAX_RANGES);
+            return NULL;
+        }
+        if (!snc_guest_check_range(l->value->addr, l->value->size, errp)) {
+            error_prepend(errp, "'ranges[%u]': ", i);
+            return NULL;
+        }
+        g_array_append_val(a, *l->value);
+    }
+    sorted = g_array_copy(a);
+    g_array_sort(sorted, snc_range_cmp);
+    for (i = 1; i < sorted->len; i++) {
+        SncGuestRange *p = &g_array_index(sorted, SncGuestRange, i - 1);
+        SncGuestRange *r = &g_array_index(sorted, SncGuestRange, i);
+
+        if (p->addr + p->size > r->addr) {
+            error_setg(errp, "'ranges' overlap: [0x%" PRIx64 ", +0x%" PRIx64
+                       ") and [0x%" PRIx64 ", +0x%" PRIx64 ")", p->addr,
+                       p->size, r->addr, r->size);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&a);
+}
+
+/*
+ * Start the job form over @ranges; every argument, the job identifier
+ * included, was checked or is checked before anything is posted.
  */
 static SncGuestMigrateResult *snc_guest_migrate_job(SNCState *s,
-                                                    uint64_t addr,
-                                                    uint64_t size,
+                                                    GArray *ranges,
                                                     uint32_t node,
                                                     uint32_t timeout_ms,
                                                     const char *job_id,
@@ -530,9 +734,6 @@ static SncGuestMigrateResult *snc_guest_migrate_job(SNCState *s,
     SncGuestMigrateResult *ret;
     SNCMigrateJob *j;
 
-    if (!snc_guest_check(s, addr, size, node, errp)) {
-        return NULL;
-    }
     if (!(s->guest_serving & SNC_GUEST_SERVING_ON)) {
         error_setg(errp, "No guest driver serves requests of the Scalable"
                    " Node Controller (GUEST_SERVING is 0)");
@@ -545,8 +746,10 @@ static SncGuestMigrateResult *snc_guest_migrate_job(SNCState *s,
     }
     j->s = s;
     object_ref(OBJECT(s));
-    j->addr = addr;
-    j->size = size;
+    j->ranges = g_array_ref(ranges);
+    for (guint i = 0; i < ranges->len; i++) {
+        j->size += g_array_index(ranges, SncGuestRange, i).size;
+    }
     j->node = node;
     j->timeout_ms = timeout_ms;
     j->wake_bh = qemu_bh_new(snc_job_wake, j);
@@ -560,26 +763,34 @@ static SncGuestMigrateResult *snc_guest_migrate_job(SNCState *s,
 }
 
 SncGuestMigrateResult *coroutine_fn
-qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
-                      uint32_t node, bool has_timeout_ms, uint32_t timeout_ms,
+qmp_snc_guest_migrate(const char *device, bool has_addr, uint64_t addr,
+                      bool has_size, uint64_t size, bool has_ranges,
+                      SncGuestRangeList *ranges, uint32_t node,
+                      bool has_timeout_ms, uint32_t timeout_ms,
                       const char *job_id, Error **errp)
 {
     SNCState *s = snc_find(device, errp);
     SNCWaiter w = { .co = qemu_coroutine_self() };
+    g_autoptr(GArray) checked = NULL;
     SncGuestMigrateResult *ret;
     QEMUTimer *timer;
     uint32_t id;
     int slot;
 
-    if (!s || !snc_check_timeout(has_timeout_ms, &timeout_ms, errp)) {
+    if (!s || !snc_check_timeout(has_timeout_ms, &timeout_ms, errp) ||
+        !snc_guest_check_target(s, node, errp)) {
+        return NULL;
+    }
+    checked = snc_guest_ranges(has_addr, addr, has_size, size, has_ranges,
+                               ranges, job_id, errp);
+    if (!checked) {
         return NULL;
     }
     if (job_id) {
-        return snc_guest_migrate_job(s, addr, size, node, timeout_ms,
-                                     job_id, errp);
+        return snc_guest_migrate_job(s, checked, node, timeout_ms, job_id,
+                                     errp);
     }
-    slot = snc_guest_request(s, SNC_REQ_ACTION_MIGRATE, addr, size, node,
-                             errp);
+    slot = snc_mbox_post(s, SNC_REQ_ACTION_MIGRATE, addr, size, node, errp);
     if (slot < 0) {
         return NULL;
     }

@@ -36,8 +36,10 @@ void qmp_snc_control(const char *device, SncAction action, Error **errp)
 }
 
 SncGuestMigrateResult *coroutine_fn
-qmp_snc_guest_migrate(const char *device, uint64_t addr, uint64_t size,
-                      uint32_t node, bool has_timeout_ms, uint32_t timeout_ms,
+qmp_snc_guest_migrate(const char *device, bool has_addr, uint64_t addr,
+                      bool has_size, uint64_t size, bool has_ranges,
+                      SncGuestRangeList *ranges, uint32_t node,
+                      bool has_timeout_ms, uint32_t timeout_ms,
                       const char *job_id, Error **errp)
 {
     error_setg(errp, "Scalable Node Controller support is not compiled in");

@@ -2095,10 +2095,29 @@ static void mb_job_assert_progress(SNC *s, const char *id, uint64_t cur,
     qobject_unref(job);
 }
 
+/* Wait until the job's progress is @cur bytes of @total. */
+static void mb_job_wait_progress(SNC *s, const char *id, uint64_t cur,
+                                 uint64_t total)
+{
+    QDict *job = NULL;
+
+    for (int i = 0; i < 500; i++) {
+        qobject_unref(job);
+        job = mb_job_query(s, id);
+        if (qdict_get_int(job, "current-progress") == cur) {
+            break;
+        }
+        g_usleep(10000);
+    }
+    g_assert_cmpuint(qdict_get_int(job, "current-progress"), ==, cur);
+    g_assert_cmpuint(qdict_get_int(job, "total-progress"), ==, total);
+    qobject_unref(job);
+}
+
 /*
- * The job posts the range in 2 MiB requests, one at a time; query-jobs
- * shows the bytes completed, and the end event sums the counts of
- * every request, a failed one included.
+ * The job posts the range in 2 MiB requests, all three at once;
+ * query-jobs shows the bytes completed, in any order, and the end event
+ * sums the counts of every request, a failed one included.
  */
 static void test_mbox_job_progress(void)
 {
@@ -2108,27 +2127,35 @@ static void test_mbox_job_progress(void)
         { { 0, 0, 0, 0, 0, 0, 0 } },
         { { 256, 0, 3, 4, 5, 6, 7 } },
     };
+    static const unsigned order[3] = { 1, 0, 2 };
+    uint32_t id[3];
     QDict *ev, *d, *mb;
     unsigned i;
 
     mb_job_start(s, "gm0", 3 * MB_CHUNK);
+    mb_wait_prod(s, 3);
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 3);
+    qobject_unref(mb);
+    mb_job_assert_progress(s, "gm0", 0, 3 * MB_CHUNK);
     for (i = 0; i < 3; i++) {
-        uint32_t id;
-
-        mb_wait_prod(s, i + 1);
-        /* One request at a time: the next is posted after this one. */
-        mb = mb_query(s);
-        g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 1);
-        qobject_unref(mb);
-        mb_job_assert_progress(s, "gm0", i * MB_CHUNK, 3 * MB_CHUNK);
         g_assert_cmphex(slot_rd64(s, i, SNC_REQ_ADDR), ==,
                         MB_ADDR + i * MB_CHUNK);
         g_assert_cmphex(slot_rd64(s, i, SNC_REQ_SIZE), ==, MB_CHUNK);
         g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_NODE), ==, 1);
-        id = slot_rd32(s, i, SNC_REQ_ID);
-        wr32(s, SNC_REG_REQ_CONS, i + 1);
-        mb_complete(s, id, i == 1 ? -16 : 0, &n[i]);
-        mb_assert_event(s, id, "completed", i == 1 ? -16 : 0, &n[i]);
+        id[i] = slot_rd32(s, i, SNC_REQ_ID);
+    }
+    wr32(s, SNC_REG_REQ_CONS, 3);
+    /* Completions in another order than the posts. */
+    for (i = 0; i < 3; i++) {
+        unsigned k = order[i];
+
+        mb_complete(s, id[k], k == 1 ? -16 : 0, &n[k]);
+        mb_assert_event(s, id[k], "completed", k == 1 ? -16 : 0, &n[k]);
+        if (i < 2) {
+            mb_job_wait_progress(s, "gm0", (i + 1) * MB_CHUNK,
+                                 3 * MB_CHUNK);
+        }
     }
 
     ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
@@ -2138,6 +2165,7 @@ static void test_mbox_job_progress(void)
                     "/machine/peripheral/snc0");
     g_assert_cmphex(qdict_uint(d, "addr"), ==, MB_ADDR);
     g_assert_cmphex(qdict_uint(d, "size"), ==, 3 * MB_CHUNK);
+    g_assert_cmpuint(qdict_uint(d, "range-count"), ==, 1);
     g_assert_cmpuint(qdict_uint(d, "node"), ==, 1);
     g_assert_false(qdict_get_bool(d, "cancelled"));
     g_assert_false(qdict_haskey(d, "error"));
@@ -2154,8 +2182,12 @@ static void test_mbox_job_progress(void)
     snc_free(s);
 }
 
-/* The job's end event, which must say that it was cancelled. */
-static void mb_job_assert_cancelled(SNC *s, uint32_t requests)
+/*
+ * The job's end event, which must say that it was cancelled with
+ * @requests posted, of which @interrupted were withdrawn.
+ */
+static void mb_job_assert_cancelled(SNC *s, uint32_t requests,
+                                    uint32_t interrupted)
 {
     QDict *ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
     QDict *d = qdict_get_qdict(ev, "data");
@@ -2163,52 +2195,58 @@ static void mb_job_assert_cancelled(SNC *s, uint32_t requests)
     g_assert_true(qdict_get_bool(d, "cancelled"));
     g_assert_false(qdict_haskey(d, "error"));
     g_assert_cmpuint(qdict_uint(d, "requests"), ==, requests);
-    g_assert_cmpuint(qdict_uint(d, "completed"), ==, requests - 1);
-    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, 1);
+    g_assert_cmpuint(qdict_uint(d, "completed"), ==, requests - interrupted);
+    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, interrupted);
     qobject_unref(ev);
 }
 
 /*
- * job-cancel with a request pending that the guest has taken: the
- * request is withdrawn and ends as interrupted (its event says so), the
- * slot is free, and the guest's late completion of it is dropped: no
- * second event, no guest error.
+ * job-cancel with requests pending, one of which the guest has taken:
+ * every request in flight is withdrawn and ends as interrupted (its
+ * event says so), the slots are free, and the guest's late completion
+ * of the taken one is dropped: no second event, no guest error.
  */
 static void test_mbox_job_cancel(void)
 {
     SNC *s = mb_init(true);
     g_autofree char *log = NULL;
+    uint32_t id[4];
     QDict *mb;
-    uint32_t id;
+    unsigned i;
 
     mb_job_start(s, "gm1", 4 * MB_CHUNK);
-    mb_wait_prod(s, 1);
-    id = slot_rd32(s, 0, SNC_REQ_ID);
+    mb_wait_prod(s, 4);
+    for (i = 0; i < 4; i++) {
+        id[i] = slot_rd32(s, i, SNC_REQ_ID);
+    }
     wr32(s, SNC_REG_REQ_CONS, 1);
-    mb_complete(s, id, 0, NULL);
-    mb_assert_event(s, id, "completed", 0, NULL);
-    mb_wait_prod(s, 2);
-    id = slot_rd32(s, 1, SNC_REQ_ID);
+    mb_complete(s, id[0], 0, NULL);
+    mb_assert_event(s, id[0], "completed", 0, NULL);
+    mb_job_wait_progress(s, "gm1", MB_CHUNK, 4 * MB_CHUNK);
     wr32(s, SNC_REG_REQ_CONS, 2);
 
     qtest_qmp_assert_success(s->qts, "{'execute': 'job-cancel',"
                              " 'arguments': {'id': 'gm1'}}");
-    mb_assert_event(s, id, "interrupted", 0, NULL);
-    mb_job_assert_cancelled(s, 2);
-    g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ACTION), ==,
-                     SNC_REQ_ACTION_NONE);
-    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 2);
+    for (i = 1; i < 4; i++) {
+        mb_assert_event(s, id[i], "interrupted", 0, NULL);
+    }
+    mb_job_assert_cancelled(s, 4, 3);
+    for (i = 0; i < 4; i++) {
+        g_assert_cmpuint(slot_rd32(s, i, SNC_REQ_ACTION), ==,
+                         SNC_REQ_ACTION_NONE);
+    }
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 4);
 
     /* The guest finishes the request it had taken. */
-    mb_complete(s, id, 0, NULL);
+    mb_complete(s, id[1], 0, NULL);
     mb_assert_no_event(s);
     log = read_log(s);
     g_assert_null(strstr(log, "unknown request"));
     mb = mb_query(s);
     g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 0);
-    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 2);
+    g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 4);
     g_assert_cmpuint(qdict_uint(mb, "served"), ==, 1);
-    g_assert_cmpuint(qdict_uint(mb, "interrupted"), ==, 1);
+    g_assert_cmpuint(qdict_uint(mb, "interrupted"), ==, 3);
     qobject_unref(mb);
     snc_free(s);
 }
@@ -2223,22 +2261,80 @@ static void test_mbox_job_cancel_untaken(void)
     uint32_t id;
 
     mb_job_start(s, "gm2", MB_CHUNK + PAGE);
-    mb_wait_prod(s, 1);
+    mb_wait_prod(s, 2);
     id = slot_rd32(s, 0, SNC_REQ_ID);
     mb_complete(s, id, 0, NULL);
     mb_assert_event(s, id, "completed", 0, NULL);
-    mb_wait_prod(s, 2);
+    mb_job_wait_progress(s, "gm2", MB_CHUNK, MB_CHUNK + PAGE);
     /* The tail request is one page. */
     g_assert_cmphex(slot_rd64(s, 1, SNC_REQ_SIZE), ==, PAGE);
     id = slot_rd32(s, 1, SNC_REQ_ID);
     qtest_qmp_assert_success(s->qts, "{'execute': 'job-cancel',"
                              " 'arguments': {'id': 'gm2'}}");
     mb_assert_event(s, id, "interrupted", 0, NULL);
-    mb_job_assert_cancelled(s, 2);
+    mb_job_assert_cancelled(s, 2, 1);
     g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ACTION), ==,
                      SNC_REQ_ACTION_NONE);
     g_assert_cmpuint(slot_rd32(s, 1, SNC_REQ_ID), ==, 0);
     snc_free(s);
+}
+
+/*
+ * Every bad use of 'ranges' fails, naming what is wrong: given with
+ * 'addr', without 'job-id', a bad range (by its index), overlapping
+ * ranges, none or too many of them, and neither 'addr' nor 'ranges'.
+ */
+static void mb_job_bad_ranges(SNC *s)
+{
+    QList *many = qlist_new();
+
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ", 'node': 1,"
+                           " 'ranges': [{'addr': %" PRIu64 ", 'size': 4096}],"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR,
+                           (uint64_t)MB_ADDR), "not both");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'node': 1,"
+                           " 'ranges': [{'addr': %" PRIu64 ", 'size': 4096}]"
+                           "}}", (uint64_t)MB_ADDR), "'ranges' needs 'job-id'");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'node': 1,"
+                           " 'ranges': [{'addr': %" PRIu64 ", 'size': 4096},"
+                           " {'addr': %" PRIu64 ", 'size': 4096}],"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR,
+                           (uint64_t)MB_ADDR + 1), "'ranges[1]': 'addr'");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'node': 1,"
+                           " 'ranges': [{'addr': %" PRIu64 ", 'size': 0}],"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR),
+                 "'ranges[0]': 'size'");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'node': 1,"
+                           " 'ranges': [{'addr': %" PRIu64 ", 'size': 8192},"
+                           " {'addr': %" PRIu64 ", 'size': 4096}],"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR + PAGE,
+                           (uint64_t)MB_ADDR + 2 * PAGE), "overlap");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'node': 1, 'ranges': [],"
+                           " 'job-id': 'gm4'}}"), "'ranges' is empty");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'size': 4096, 'node': 1,"
+                           " 'job-id': 'gm4'}}"), "'addr' is missing");
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'addr': %" PRIu64 ", 'node': 1,"
+                           " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR),
+                 "'size' is missing");
+    for (unsigned i = 0; i < 1025; i++) {
+        QDict *r = qdict_new();
+
+        qdict_put_int(r, "addr", MB_ADDR + i * PAGE);
+        qdict_put_int(r, "size", PAGE);
+        qlist_append(many, r);
+    }
+    /* %p takes the reference to @many. */
+    assert_error(qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                           " 'arguments': {'node': 1, 'ranges': %p,"
+                           " 'job-id': 'gm4'}}", many), "more than 1024");
 }
 
 /*
@@ -2275,6 +2371,7 @@ static void test_mbox_job_bad_args(void)
                            " 'size': %" PRIu64 ", 'node': 1,"
                            " 'job-id': 'gm4'}}", (uint64_t)MB_ADDR,
                            (uint64_t)128 * MiB), "not all guest RAM");
+    mb_job_bad_ranges(s);
     g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 1);
     mb = mb_query(s);
     g_assert_cmpuint(qdict_uint(mb, "posted"), ==, 1);
@@ -2298,26 +2395,111 @@ static void test_mbox_job_bad_args(void)
 }
 
 /*
- * The guest stops serving while a job waits: the request ends as
+ * A job over several ranges posts them in order, each cut into 2 MiB
+ * requests, and keeps at most 8 in the queue: more than its first only
+ * while the queue is less than half full, so that a second job still
+ * finds room.  The end event counts the ranges.
+ */
+static void test_mbox_job_ranges(void)
+{
+    SNC *s = mb_init(true);
+    /* 1 page, then 2 MiB + 1 page, then 17 full requests: 20 requests */
+    const uint64_t addr[3] = {
+        MB_ADDR + 8 * MiB, MB_ADDR, MB_ADDR + 16 * MiB,
+    };
+    const uint64_t size[3] = { PAGE, MB_CHUNK + PAGE, 17 * MB_CHUNK };
+    uint64_t want_addr[20], want_size[20];
+    uint32_t cons, id;
+    QDict *rsp, *ev, *d, *mb;
+    unsigned i, n = 0;
+
+    for (i = 0; i < 3; i++) {
+        for (uint64_t off = 0; off < size[i]; off += MB_CHUNK) {
+            want_addr[n] = addr[i] + off;
+            want_size[n++] = MIN(MB_CHUNK, size[i] - off);
+        }
+    }
+    g_assert_cmpuint(n, ==, 20);
+    rsp = qtest_qmp(s->qts, "{'execute': 'snc-guest-migrate',"
+                    " 'arguments': {'node': 1, 'job-id': 'gm7',"
+                    " 'ranges': [{'addr': %" PRIu64 ", 'size': %" PRIu64 "},"
+                    " {'addr': %" PRIu64 ", 'size': %" PRIu64 "},"
+                    " {'addr': %" PRIu64 ", 'size': %" PRIu64 "}]}}",
+                    addr[0], size[0], addr[1], size[1], addr[2], size[2]);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+
+    mb_wait_prod(s, 8);
+    mb_assert_no_event(s);
+    g_assert_cmpuint(rd32(s, SNC_REG_REQ_PROD), ==, 8);
+
+    /* A second job gets its first request in, and no more. */
+    mb_job_start(s, "gm8", 2 * MB_CHUNK);
+    mb_wait_prod(s, 9);
+    mb = mb_query(s);
+    g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, 9);
+    qobject_unref(mb);
+    id = slot_rd32(s, 8, SNC_REQ_ID);
+    qtest_qmp_assert_success(s->qts, "{'execute': 'job-cancel',"
+                             " 'arguments': {'id': 'gm8'}}");
+    mb_assert_event(s, id, "interrupted", 0, NULL);
+    mb_job_assert_cancelled(s, 1, 1);
+    cons = 9;
+
+    /*
+     * Serve the first job to its end, one request at a time: each
+     * completion lets it post one more, and it never has more than 8.
+     */
+    for (i = 0; i < 20; i++) {
+        unsigned slot = (i < 8 ? i : i + 1) % SNC_RING_SIZE;
+
+        mb_wait_prod(s, MIN(9 + i, 21));
+        mb = mb_query(s);
+        g_assert_cmpuint(qdict_uint(mb, "queue-depth"), ==, MIN(8, 20 - i));
+        qobject_unref(mb);
+        g_assert_cmphex(slot_rd64(s, slot, SNC_REQ_ADDR), ==, want_addr[i]);
+        g_assert_cmphex(slot_rd64(s, slot, SNC_REQ_SIZE), ==, want_size[i]);
+        id = slot_rd32(s, slot, SNC_REQ_ID);
+        wr32(s, SNC_REG_REQ_CONS, ++cons);
+        mb_complete(s, id, 0, NULL);
+        mb_assert_event(s, id, "completed", 0, NULL);
+    }
+
+    ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
+    d = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(d, "job-id"), ==, "gm7");
+    g_assert_cmphex(qdict_uint(d, "addr"), ==, addr[0]);
+    g_assert_cmphex(qdict_uint(d, "size"), ==, size[0] + size[1] + size[2]);
+    g_assert_cmpuint(qdict_uint(d, "range-count"), ==, 3);
+    g_assert_cmpuint(qdict_uint(d, "requests"), ==, 20);
+    g_assert_cmpuint(qdict_uint(d, "completed"), ==, 20);
+    qobject_unref(ev);
+    snc_free(s);
+}
+
+/*
+ * The guest stops serving while a job waits: its requests end as
  * interrupted and the job fails with an error saying so.
  */
 static void test_mbox_job_interrupted(void)
 {
     SNC *s = mb_init(true);
+    uint32_t id[2];
     QDict *ev, *d;
-    uint32_t id;
 
     mb_job_start(s, "gm6", 2 * MB_CHUNK);
-    mb_wait_prod(s, 1);
-    id = slot_rd32(s, 0, SNC_REQ_ID);
+    mb_wait_prod(s, 2);
+    id[0] = slot_rd32(s, 0, SNC_REQ_ID);
+    id[1] = slot_rd32(s, 1, SNC_REQ_ID);
     wr32(s, SNC_REG_GUEST_SERVING, 0);
-    mb_assert_event(s, id, "interrupted", 0, NULL);
+    mb_assert_event(s, id[0], "interrupted", 0, NULL);
+    mb_assert_event(s, id[1], "interrupted", 0, NULL);
     ev = qtest_qmp_eventwait_ref(s->qts, MB_JOB_EVENT);
     d = qdict_get_qdict(ev, "data");
     g_assert_false(qdict_get_bool(d, "cancelled"));
     g_assert_nonnull(strstr(qdict_get_str(d, "error"), "interrupted"));
-    g_assert_cmpuint(qdict_uint(d, "requests"), ==, 1);
-    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, 1);
+    g_assert_cmpuint(qdict_uint(d, "requests"), ==, 2);
+    g_assert_cmpuint(qdict_uint(d, "interrupted"), ==, 2);
     qobject_unref(ev);
     snc_free(s);
 }
@@ -2645,6 +2827,7 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/mailbox/job/cancel-untaken",
                    test_mbox_job_cancel_untaken);
     qtest_add_func("/snc/mailbox/job/bad-arguments", test_mbox_job_bad_args);
+    qtest_add_func("/snc/mailbox/job/ranges", test_mbox_job_ranges);
     qtest_add_func("/snc/mailbox/job/interrupted",
                    test_mbox_job_interrupted);
     qtest_add_func("/snc/fuzz/random-registers", test_fuzz_random_registers);

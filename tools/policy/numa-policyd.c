@@ -373,10 +373,12 @@ static void read_placement(Engine *e, const PolicyCounts *c, GArray *hot,
  * A period's moves by one lever to one node over adjacent zones become
  * one job: a migrate-guest-range job of up to HOST_JOB_MAX bytes, or an
  * snc-guest-migrate job of up to GUEST_JOB_MAX.  The guest lever's jobs
- * run at most GUEST_JOBS_IN_FLIGHT at a time: each job has one request
- * in the device's 16-entry queue, so that the guest's driver always
- * finds the next one waiting.  Host jobs start at once; each command
- * costs a QMP round trip, which a nested or loaded host makes long.
+ * run at most GUEST_JOBS_IN_FLIGHT at a time: each job has at least one
+ * request in the device's 16-entry queue (QEMU lets a job post more
+ * only while the queue is less than half full), so that the guest's
+ * driver always finds the next one waiting.  Host jobs start at once;
+ * each command costs a QMP round trip, which a nested or loaded host
+ * makes long.
  */
 #define GUEST_JOBS_IN_FLIGHT 8
 #define GUEST_JOB_MAX (4 * 1024 * 1024)
