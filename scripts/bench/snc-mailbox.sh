@@ -6,8 +6,9 @@
 #     the first command to the last completion: QMP, the interrupt, the
 #     driver's work item, migrate_phys_range() and the completion.
 #     Even moves wait for each reply in turn (snc_mailbox); odd ones
-#     send every run at once as a job (snc_mailbox_jobs), as the policy
-#     engine does, so that the guest's queue is never empty;
+#     send one job over every run of the buffer (snc_mailbox_ranges:
+#     snc-guest-migrate with 'ranges'), timed to its end event, which
+#     keeps up to 8 requests in the guest's queue;
 #   - a QMP command that does nothing (query-status), timed the same
 #     way before each one-page move: the floor of any QMP round trip
 #     (qmp_round_trip);
@@ -141,23 +142,20 @@ while True:
                 sys.exit("snc-mailbox: %s" % r)
             moved += r["return"]["moved"]
     else:
-        method = "snc_mailbox_jobs"
-        ids = set()
+        method = "snc_mailbox_ranges"
+        jid = "bench-%d-%d" % (nbytes, rep)
         t0 = time.perf_counter_ns()
-        for addr, size in runs:
-            jid = "bench-%d-%d-%d" % (nbytes, rep, len(ids))
-            ids.add(jid)
-            r = qmp("snc-guest-migrate", addr=addr, size=size, node=1,
-                    **{"timeout-ms": 600000, "job-id": jid})
-            if "error" in r:
-                sys.exit("snc-mailbox: %s" % r)
-        while ids:
-            d = job_event(ids)
-            ids.discard(d["job-id"])
-            if d.get("error") or d["completed"] != d["requests"]:
-                sys.exit("snc-mailbox: %s" % d)
-            moved += d["moved"]
+        r = qmp("snc-guest-migrate", node=1,
+                ranges=[{"addr": a, "size": s} for a, s in runs],
+                **{"timeout-ms": 600000, "job-id": jid})
+        if "error" in r:
+            sys.exit("snc-mailbox: %s" % r)
+        d = job_event({jid})
         ns = time.perf_counter_ns() - t0
+        if (d.get("error") or d["completed"] != d["requests"]
+                or d["range-count"] != len(runs)):
+            sys.exit("snc-mailbox: %s" % d)
+        moved += d["moved"]
     out.write("%s,%d,%d,%d,%d,%d,%d\n"
               % (method, nbytes, nbytes // 4096, rep, ns, moved, len(runs)))
     out.flush()
@@ -182,7 +180,7 @@ for r in rows:
     med.setdefault((r["method"], int(r["bytes"])), []).append(int(r["ns"]))
 med = {k: statistics.median(v) for k, v in med.items()}
 sizes = sorted({b for m, b in med if m != "qmp_round_trip"})
-mailbox = ["snc_mailbox", "snc_mailbox_jobs"]
+mailbox = ["snc_mailbox", "snc_mailbox_ranges"]
 methods = mailbox + ["migrate_ph_pages", "move_pages"]
 print("method,bytes,pages,median_ns,mb_per_s,vs_migrate_ph_pages,vs_move_pages")
 for m in methods:
@@ -225,7 +223,7 @@ set ylabel "median throughput (MB/s)"
 set key top left
 set grid
 plot "< grep ^snc_mailbox, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate, one run at a time (host QMP to completion)", \\
-     "< grep ^snc_mailbox_jobs, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate, every run at once as jobs", \\
+     "< grep ^snc_mailbox_ranges, $summary" using (\$2/1024):5 with linespoints title "snc-guest-migrate, one job over every run ('ranges')", \\
      "< grep ^migrate_ph_pages, $summary" using (\$2/1024):5 with linespoints title "migrate_ph_pages (guest)", \\
      "< grep ^move_pages, $summary" using (\$2/1024):5 with linespoints title "move_pages (guest)"
 GP
