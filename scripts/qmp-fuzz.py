@@ -293,6 +293,34 @@ class Fuzzer:
             args['no-such-member'] = 1
         return args
 
+    def ranges_instead(self, args):
+        """snc-guest-migrate's 'ranges' in place of 'addr' and 'size':
+        RAM or not, overlapping now and then, empty, too many, or
+        beside 'addr'."""
+        rnd = self.rnd
+        c = rnd.random()
+        if c < 0.05:
+            n = 1025
+        elif c < 0.1:
+            n = 0
+        else:
+            n = rnd.randint(1, 6)
+        ranges = []
+        for _ in range(n):
+            if rnd.random() < 0.8:
+                addr = rnd.randrange(0, RAM_END, 4096)
+                size = rnd.randrange(4096, min(RAM_END - addr, 4 * MiB)
+                                     + 4096, 4096)
+                ranges.append({'addr': addr, 'size': size})
+            else:
+                ranges.append({'addr': self.u64(), 'size': self.u64()})
+        if ranges and rnd.random() < 0.05:
+            ranges[0] = rnd.choice(BAD_VALUES)
+        args['ranges'] = ranges
+        if rnd.random() < 0.9:
+            del args['addr']
+            del args['size']
+
     # -- the commands --
 
     def gen(self):
@@ -364,6 +392,8 @@ class Fuzzer:
                         'node': self.node()}
             if kind == 'hint':
                 return 'snc-guest-hint', self.maybe_garble(args), False
+            if rnd.random() < 0.3:
+                self.ranges_instead(args)
             # A synchronous wait nobody completes lasts its timeout:
             # keep that short; a job's timeout is anything valid.
             if kind == 'guest-migrate':
