@@ -366,7 +366,6 @@ typedef struct SNCMigrateJob {
     guint next_range;           /* where the next request starts */
     uint64_t next_off;
     SNCJobRequest req[SNC_JOB_IN_FLIGHT];
-    unsigned in_flight;
     SncGuestMigrateJobSummary sum;
 } SNCMigrateJob;
 
@@ -417,17 +416,30 @@ static bool snc_job_all_posted(SNCMigrateJob *j)
     return j->next_range == j->ranges->len;
 }
 
+/* How many of the job's requests are in the queue. */
+static unsigned snc_job_in_flight(SNCMigrateJob *j)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < SNC_JOB_IN_FLIGHT; i++) {
+        n += j->req[i].busy;
+    }
+    return n;
+}
+
 /*
  * Whether the job may post another request now: its first whenever the
  * queue has room, more only while the queue is less than half full.
  */
 static bool snc_job_may_post(SNCMigrateJob *j)
 {
-    if (snc_job_all_posted(j) || j->in_flight == SNC_JOB_IN_FLIGHT ||
+    unsigned in_flight = snc_job_in_flight(j);
+
+    if (snc_job_all_posted(j) || in_flight == SNC_JOB_IN_FLIGHT ||
         snc_mbox_full(j->s)) {
         return false;
     }
-    return !j->in_flight || snc_mbox_depth(j->s) < SNC_RING_SIZE / 2;
+    return !in_flight || snc_mbox_depth(j->s) < SNC_RING_SIZE / 2;
 }
 
 /* Post the job's requests while it may; false with @errp set. */
@@ -457,7 +469,6 @@ static bool snc_job_post(SNCMigrateJob *j, Error **errp)
                         j->timeout_ms,
         };
         j->s->waiter[slot] = &q->w;
-        j->in_flight++;
         j->sum.requests++;
         j->next_off += len;
         if (j->next_off == r->size) {
@@ -469,12 +480,12 @@ static bool snc_job_post(SNCMigrateJob *j, Error **errp)
 }
 
 /*
- * Count the requests the guest completed; false with @errp set if one
- * of them was malformed or interrupted.
+ * Count the requests the guest completed; 0, or -EPROTO or -EINTR with
+ * @errp set if one of them was malformed or interrupted.
  */
-static bool snc_job_reap(SNCMigrateJob *j, Error **errp)
+static int snc_job_reap(SNCMigrateJob *j, Error **errp)
 {
-    bool ok = true;
+    int ret = 0;
 
     for (unsigned i = 0; i < SNC_JOB_IN_FLIGHT; i++) {
         SNCJobRequest *q = &j->req[i];
@@ -484,25 +495,24 @@ static bool snc_job_reap(SNCMigrateJob *j, Error **errp)
             continue;
         }
         q->busy = false;
-        j->in_flight--;
         snc_job_count(j, q->w.result);
         outcome = q->w.result->outcome;
         g_clear_pointer(&q->w.result, qapi_free_SncGuestCompletion);
         job_progress_update(&j->common, q->len);
-        if (!ok) {
+        if (ret) {
             continue;
         }
         if (outcome == SNC_GUEST_OUTCOME_PROTOCOL_ERROR) {
             error_setg(errp, "The guest driver's completion of request %u"
                        " was malformed (protocol error)", q->id);
-            ok = false;
+            ret = -EPROTO;
         } else if (outcome == SNC_GUEST_OUTCOME_INTERRUPTED) {
             error_setg(errp, "Request %u was interrupted: the guest stopped"
                        " serving requests, or the machine was reset", q->id);
-            ok = false;
+            ret = -EINTR;
         }
     }
-    return ok;
+    return ret;
 }
 
 /*
@@ -526,7 +536,6 @@ static void snc_job_drop(SNCMigrateJob *j, bool withdraw)
         }
         q->busy = false;
     }
-    j->in_flight = 0;
 }
 
 /* The request in flight that was posted first, or NULL. */
@@ -548,15 +557,17 @@ static int coroutine_fn snc_job_run(Job *job, Error **errp)
 {
     SNCMigrateJob *j = container_of(job, SNCMigrateJob, common);
     int64_t full_until = 0;
+    int ret;
 
     job_progress_set_remaining(job, j->size);
     for (;;) {
         int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
         SNCJobRequest *oldest;
 
-        if (!snc_job_reap(j, errp)) {
+        ret = snc_job_reap(j, errp);
+        if (ret) {
             snc_job_drop(j, true);
-            return -EIO;
+            return ret;
         }
         if (job_is_cancelled(job)) {
             snc_job_drop(j, true);
@@ -566,11 +577,12 @@ static int coroutine_fn snc_job_run(Job *job, Error **errp)
             snc_job_drop(j, true);
             return -EIO;
         }
-        if (!j->in_flight && snc_job_all_posted(j)) {
+        oldest = snc_job_oldest(j);
+        if (!oldest && snc_job_all_posted(j)) {
             return 0;
         }
 
-        if (!j->in_flight) {
+        if (!oldest) {
             /* The queue is full of other requests: wait for room. */
             if (!full_until) {
                 full_until = now + j->timeout_ms;
@@ -583,7 +595,6 @@ static int coroutine_fn snc_job_run(Job *job, Error **errp)
             continue;
         }
         full_until = 0;
-        oldest = snc_job_oldest(j);
         if (now >= oldest->deadline) {
             error_setg(errp, "The guest did not complete request %u within"
                        " 'timeout-ms' %u; it stays queued until it"
