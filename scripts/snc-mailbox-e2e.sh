@@ -91,14 +91,19 @@ GUEST_TIMEOUT=600 "$top/scripts/guest-run.sh" "$nodes" "$work/payload.sh" \
     "$guest_prog" >"$log" 2>&1 &
 guest=$!
 
-# wait_for PATTERN: until the guest prints it (or stops).
-wait_for() {
+# wait_count PATTERN N: until the guest has printed N lines matching
+# PATTERN (or stops); wait_for PATTERN: until it has printed one.
+wait_count() {
     for _ in $(seq 1200); do
-        grep -q "$1" "$log" && return 0
+        [ "$(grep -c "$1" "$log")" -ge "$2" ] && return 0
         kill -0 "$guest" 2>/dev/null || break
         sleep 0.5
     done
-    grep -q "$1" "$log"
+    [ "$(grep -c "$1" "$log")" -ge "$2" ]
+}
+
+wait_for() {
+    wait_count "$1" 1
 }
 
 bail() {
@@ -141,14 +146,6 @@ ok "the completions moved $moved pages, the guest saw $seen of $pages on node 1"
 # 4-5: a second buffer, from node 1 back to node 0, in one job over all
 # of its ranges.  The guest counts completed requests: one per range,
 # as every range of a 1 MiB buffer is under the job's 2 MiB requests.
-wait_count() {
-    for _ in $(seq 1200); do
-        [ "$(grep -c "$1" "$log")" -ge "$2" ] && return 0
-        kill -0 "$guest" 2>/dev/null || break
-        sleep 0.5
-    done
-    [ "$(grep -c "$1" "$log")" -ge "$2" ]
-}
 wait_count '^# ranges ' 2 || bail "the guest did not print its second buffer"
 json= k=0
 while read -r _ _ addr size; do
