@@ -24,6 +24,13 @@
 #
 #   scripts/bench/snc-mailbox.sh     (REPS=n MAX_BYTES=b to change)
 #
+# PIN_CPU=n binds the SNC's interrupt to vCPU 0, where the driver's first
+# server then runs, and pins the guest program to vCPU n (0: the
+# server's vCPU, 1: the other vCPU of node 0).  QEMU_TRACE=1 adds QEMU's
+# trace of the SNC's register writes and of QMP, with time stamps, to
+# the guest log, and prints where each request's time went
+# (snc-mailbox-trace.py).
+#
 # Needs guest-kernel/build.sh (GUEST_KERNEL picks another image) and
 # guest-kernel/build-selftests.sh (the static guest programs).  With the
 # probes of snc-mailbox-timing.diff built in, it also prints where a
@@ -42,14 +49,27 @@ export GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage}
 # The timing probes of snc-mailbox-timing.diff, when built in, log at
 # KERN_INFO, below the console's level: printed from the log at the end,
 # for snc-mailbox-timing.py.
+pin=
+if [ -n "${PIN_CPU:-}" ]; then
+    pin="taskset -c $PIN_CPU"
+fi
+trace=
+if [ -n "${QEMU_TRACE:-}" ]; then
+    trace="-msg timestamp=on -trace snc_reg_write -trace handle_qmp_command -trace monitor_qmp_respond"
+fi
 cat >"$work/payload.sh" <<PAYLOAD
 #!/bin/sh
-./snc-mailbox-guest bench --reps $reps --max-bytes $max --from 0 --to 1 \\
+if [ -n "$pin" ]; then
+    irq=\$(awk -F: '/snc/ { gsub(/ /, "", \$1); print \$1 }' /proc/interrupts)
+    echo 1 >/proc/irq/\$irq/smp_affinity
+    echo "# SNC interrupt \$irq on vCPU 0, the program: $pin"
+fi
+$pin ./snc-mailbox-guest bench --reps $reps --max-bytes $max --from 0 --to 1 \\
     --baselines || exit 1
 dmesg | grep 'snc-timing:' || true
 PAYLOAD
 sock=$work/qmp.sock
-GUEST_QEMU_ARGS="-device snc,id=snc0 -qmp unix:$sock,server=on,wait=off" \
+GUEST_QEMU_ARGS="$trace -device snc,id=snc0 -qmp unix:$sock,server=on,wait=off" \
 GUEST_TIMEOUT=3000 "$top/scripts/guest-run.sh" 2 "$work/payload.sh" \
     "$tools/snc-mailbox-guest" \
     >"$work/guest.log" 2>&1 &
@@ -206,6 +226,11 @@ if all((m, one) in med for m in methods + ["qmp_round_trip"]):
 PY
 column -t -s, "$summary" | grep -v '^#'
 grep '^#' "$summary" || true
+if [ -n "$trace" ]; then
+    "$top/scripts/bench/snc-mailbox-trace.py" "$work/guest.log" \
+        >"$work/trace.csv"
+    column -t -s, "$work/trace.csv"
+fi
 if grep -q 'snc-timing:' "$work/guest.log"; then
     "$top/scripts/bench/snc-mailbox-timing.py" "$work/guest.log" \
         >"$work/timing.csv"
