@@ -5,6 +5,9 @@
 # Methods: migrate-guest-range with 1 and 2 workers, one raw move_pages
 # call over the range (numa-move-bench), migratepages on the whole QEMU
 # process; and memcpy of the same size between nodes, for reference.
+# With the guest paused, move_pages_self and move_pages_remote then time
+# one move_pages call on a buffer of the same size in a plain process,
+# made by that process itself and by another one, in turn.
 # Each case runs twice: with the guest paused (-S), and with it running
 # (bootblock.img keeps writing to every page), so that every method moves
 # live memory, as the product does.
@@ -142,6 +145,52 @@ guest_range() {
     echo "csv,$guest,$1,migrate-guest-range-w$4,to$3,$2,$SIZE,$ns"
 }
 
+# PLACEMENT=1: does the mover trail raw move_pages with the guest
+# running (4 KiB pages) because of where the threads run?  The test
+# host has one vCPU per node, and the scheduler does not look across
+# nodes for an idle CPU when it wakes a thread, so the mover's thread
+# may share a CPU with the busy vCPU thread.  Each repetition moves the
+# range with one worker and with raw move_pages three ways: threads
+# where the scheduler puts them ("free"), the vCPU thread on CPU 0 and
+# the mover (QEMU's pool threads, or numa-move-bench) on CPU 1
+# ("apart"), and all of them on CPU 0 ("shared").  The placement goes
+# in the CSV's backing column.
+placement() {
+    tids() {
+        for t in /proc/"$pid"/task/*; do
+            case $(cat "$t/comm") in "$1"*) echo "${t##*/}" ;; esac
+        done
+    }
+    pin() { for t in $(tids "$1"); do taskset -p "$2" "$t" >/dev/null; done; }
+    guest=running
+    echo never >/sys/kernel/mm/transparent_hugepage/enabled
+    run_vm
+    # A first move there and back creates the pool's threads.
+    guest_range 4k 0 1 1 >/dev/null
+    guest_range 4k 0 0 1 >/dev/null
+    for rep in $(seq 1 "$REPS"); do
+        for how in free:0x3:0x3 apart:0x1:0x2 shared:0x1:0x1; do
+            where=${how%%:*} cpus=${how#*:}
+            vcpu=${cpus%:*} mover=${cpus#*:}
+            pin "CPU " "$vcpu"
+            pin pool "$mover"
+            guest_range "4k-$where" "$rep" 1 1
+            guest_range "4k-$where" "$rep" 0 1
+            for node in 1 0; do
+                ns=$(taskset "$mover" ./numa-move-bench move-pages "$pid" "$hva" "$SIZE" "$node" | field ns)
+                assert_on "$node"
+                echo "csv,$guest,4k-$where,move_pages,to$node,$rep,$SIZE,$ns"
+            done
+        done
+    done
+    stop_vm
+}
+
+if [ "${PLACEMENT:-0}" = 1 ]; then
+    placement
+    exit 0
+fi
+
 for guest in paused running; do
 for backing in 4k thp; do
     if [ "$backing" = thp ]; then
@@ -152,14 +201,20 @@ for backing in 4k thp; do
     run_vm
     echo "# $guest $backing: QEMU pid $pid, m0 at $hva, $(grep AnonHugePages /proc/$pid/smaps_rollup)"
     for rep in $(seq 1 "$REPS"); do
-        for w in 1 2; do
-            guest_range "$backing" "$rep" 1 "$w"
-            guest_range "$backing" "$rep" 0 "$w"
-        done
-        for node in 1 0; do
-            ns=$(bench move-pages "$pid" "$hva" "$SIZE" "$node")
-            assert_on "$node"
-            echo "csv,$guest,$backing,move_pages,to$node,$rep,$SIZE,$ns"
+        # The three methods compared take turns at going first: what ran
+        # just before a move (memcpy, say, which frees 128 MiB) changes
+        # its time.
+        for i in 0 1 2; do
+            case $(( (rep + i) % 3 )) in
+            0|1) w=$(( (rep + i) % 3 + 1 ))
+                 guest_range "$backing" "$rep" 1 "$w"
+                 guest_range "$backing" "$rep" 0 "$w" ;;
+            2) for node in 1 0; do
+                   ns=$(bench move-pages "$pid" "$hva" "$SIZE" "$node")
+                   assert_on "$node"
+                   echo "csv,$guest,$backing,move_pages,to$node,$rep,$SIZE,$ns"
+               done ;;
+            esac
         done
         ns=$(bench time ./migratepages "$pid" 0 1)
         assert_on 1
@@ -170,6 +225,15 @@ for backing in 4k thp; do
         ns=$(bench memcpy "$SIZE" 0 1)
         echo "csv,$guest,$backing,memcpy,to1,$rep,$SIZE,$ns"
     done
+    if [ "$guest" = paused ] && [ "$REPS" -gt 0 ]; then
+        # move_pages on two buffers of plain processes: one moved by its
+        # own process, as QEMU's mover moves QEMU's RAM, one by another
+        # process, as the raw baseline moves it.
+        ./numa-move-bench self-remote "$SIZE" "$REPS" >/tmp/self-remote.csv ||
+            { echo "numa-move-bench self-remote failed" >&2; exit 1; }
+        sed "s/^\([a-z]*\),\(to[01]\),\([0-9]*\),/csv,$guest,$backing,move_pages_\1,\2,\3,$SIZE,/" \
+            /tmp/self-remote.csv
+    fi
     if [ "${PROFILE:-0}" = 1 ]; then
         # An unprofiled pair of moves first, so that the first profiled
         # method does not pay alone for the first use of the target

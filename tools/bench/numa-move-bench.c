@@ -8,10 +8,16 @@
  *       copy LEN bytes from a buffer on node FROM to one on node TO
  *   numa-move-bench time COMMAND [ARG...]
  *       run COMMAND (say, migratepages) and time it
+ *   numa-move-bench self-remote LEN REPS
+ *       move a buffer of LEN bytes between nodes 0 and 1 REPS times each
+ *       way with move_pages(2), in turn a buffer of this process and one
+ *       of a child process, to compare a process that moves its own
+ *       memory (as QEMU's mover does) with one that moves another's
  *
  * Each prints one line, "ns=<elapsed>", for the benchmark scripts to
  * turn into CSV; move-pages prints "cpu_ns=<CPU time of the call>
- * ns=<elapsed> pages=<moved>".
+ * ns=<elapsed> pages=<moved>", and self-remote a line per move,
+ * "self|remote,to<node>,<rep>,<elapsed ns>".
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
@@ -22,9 +28,11 @@
 #include <inttypes.h>
 #include <numa.h>
 #include <numaif.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +47,7 @@ static void usage(void)
             "usage: numa-move-bench move-pages PID ADDR LEN NODE\n"
             "       numa-move-bench memcpy LEN FROM-NODE TO-NODE\n"
             "       numa-move-bench time COMMAND [ARG...]\n"
+            "       numa-move-bench self-remote LEN REPS\n"
             "example: numa-move-bench move-pages 1234 0x7f0000000000 "
             "67108864 1\n");
     exit(2);
@@ -158,6 +167,103 @@ static int cmd_time(int argc, char **argv)
     return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
 }
 
+/* LEN bytes of anonymous memory, populated on node 0. */
+static char *populated_on_node0(uint64_t len)
+{
+    char *buf = numa_alloc_onnode(len, 0);
+
+    if (!buf) {
+        fprintf(stderr, "numa-move-bench: cannot allocate %" PRIu64
+                " bytes on node 0\n", len);
+        exit(1);
+    }
+    memset(buf, 0x5a, len);
+    return buf;
+}
+
+/* Move LEN bytes at ADDR of PID to NODE; returns the elapsed ns. */
+static uint64_t timed_move(pid_t pid, char *addr, uint64_t len, int node)
+{
+    uint64_t n = len / PAGE, i, t0;
+    g_autofree void **pages = g_new(void *, n);
+    g_autofree int *nodes = g_new(int, n);
+    g_autofree int *status = g_new(int, n);
+
+    for (i = 0; i < n; i++) {
+        pages[i] = addr + i * PAGE;
+        nodes[i] = node;
+    }
+    t0 = nu_now_ns();
+    if (numa_move_pages(pid, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
+        fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
+        exit(1);
+    }
+    t0 = nu_now_ns() - t0;
+    /* Ask again: the other pages of a THP report EBUSY, moved with it. */
+    if (numa_move_pages(pid, n, pages, NULL, status, 0) < 0) {
+        fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
+        exit(1);
+    }
+    for (i = 0; i < n; i++) {
+        if (status[i] != node) {
+            fprintf(stderr, "numa-move-bench: page %" PRIu64 " is on %d, not"
+                    " on node %d\n", i, status[i], node);
+            exit(1);
+        }
+    }
+    return t0;
+}
+
+static int cmd_self_remote(int argc, char **argv)
+{
+    uint64_t len, reps, rep;
+    int pipefd[2], node;
+    char *own, *other;
+    pid_t child;
+
+    if (argc != 3) {
+        usage();
+    }
+    len = parse_u64(argv[1], "length");
+    reps = parse_u64(argv[2], "repetitions");
+    if (pipe(pipefd) < 0) {
+        return 1;
+    }
+    child = fork();
+    if (child == 0) {
+        /* Ends with its parent, which may exit on a failed move. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        other = populated_on_node0(len);
+        if (write(pipefd[1], &other, sizeof(other)) != sizeof(other)) {
+            _exit(1);
+        }
+        pause();
+        _exit(0);
+    }
+    own = populated_on_node0(len);
+    if (child < 0 || read(pipefd[0], &other, sizeof(other)) != sizeof(other)) {
+        return 1;
+    }
+    for (rep = 1; rep <= reps; rep++) {
+        for (node = 1; node >= 0; node--) {
+            /* Alternate which goes first, so that neither always does. */
+            bool self_first = (rep + node) % 2;
+            uint64_t a = timed_move(self_first ? 0 : child,
+                                    self_first ? own : other, len, node);
+            uint64_t b = timed_move(self_first ? child : 0,
+                                    self_first ? other : own, len, node);
+
+            printf("self,to%d,%" PRIu64 ",%" PRIu64 "\n", node, rep,
+                   self_first ? a : b);
+            printf("remote,to%d,%" PRIu64 ",%" PRIu64 "\n", node, rep,
+                   self_first ? b : a);
+        }
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -173,6 +279,8 @@ int main(int argc, char **argv)
         return cmd_memcpy(argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "time")) {
         return cmd_time(argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "self-remote")) {
+        return cmd_self_remote(argc - 1, argv + 1);
     }
     usage();
     return 2;
