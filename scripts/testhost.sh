@@ -63,4 +63,5 @@ VM_TIMEOUT=${TESTHOST_TIMEOUT:-1800} vm_boot "$work/console.log" \
     -numa node,nodeid=1,cpus=1,memdev=n1 \
     -kernel "$vmlinuz" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 quiet panic=-1 transparent_hugepage=madvise" \
+    -name testhost,debug-threads=on \
     -nodefaults -display none -serial stdio -no-reboot

@@ -23,6 +23,10 @@ set -e
 
 SIZE=${SIZE:-67108864}
 REPS=${REPS:-3}
+# The test host kernel's automatic NUMA balancing, unless NUMA_BALANCING
+# says otherwise.
+[ -n "${NUMA_BALANCING:-}" ] && echo "$NUMA_BALANCING" >/proc/sys/kernel/numa_balancing
+echo "# numa_balancing $(cat /proc/sys/kernel/numa_balancing)"
 sock=/tmp/bench-qmp.sock
 
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
@@ -138,10 +142,14 @@ assert_on() {
 }
 
 # guest_range BACKING REP NODE WORKERS
+# The reply is parsed only once the command has returned: jq started
+# beside it, as a pipeline would, takes a CPU from the mover while it
+# loads (a fifth of a 64 MiB move's time in this nested TCG host).
 guest_range() {
-    ns=$(qmp "{\"execute\": \"migrate-guest-range\", \"arguments\": {\"addr\": 0, \"size\": $SIZE, \"node\": $3, \"workers\": $4}}" |
+    reply=$(qmp "{\"execute\": \"migrate-guest-range\", \"arguments\": {\"addr\": 0, \"size\": $SIZE, \"node\": $3, \"workers\": $4}}")
+    ns=$(echo "$reply" |
          jq -e -r '.return.stats | select(.moved == .pages) | .["duration-ns"]') ||
-        { echo "migrate-guest-range to node $3 did not move every page" >&2; exit 1; }
+        { echo "migrate-guest-range to node $3 did not move every page: $reply" >&2; exit 1; }
     echo "csv,$guest,$1,migrate-guest-range-w$4,to$3,$2,$SIZE,$ns"
 }
 
@@ -186,8 +194,93 @@ placement() {
     stop_vm
 }
 
+# TCG_PROFILE=SECS: with the guest running, the vCPU thread on CPU 0 and
+# the movers on CPU 1, move the range back and forth for SECS seconds
+# with one worker, then for SECS seconds with raw move_pages, between
+# "# phase NAME start" and "# phase NAME end" lines that
+# scripts/bench/mover-tcg-profile.sh profiles the test host's emulator
+# by, from the host.
+# thread_ticks: "TID<tab>COMM (CPU n)<tab>user+system ticks" for every
+# thread of the test host, n the CPU it last ran on.
+thread_ticks() {
+    for t in /proc/[0-9]*/task/[0-9]*; do
+        st=$(cat "$t/stat" 2>/dev/null) || continue
+        # The fields after the comm, which may hold spaces.
+        rest=${st##*) }
+        # shellcheck disable=SC2086
+        set -- $rest
+        printf '%s\t%s (CPU %s)\t%s\n' "${t##*/}" "$(cat "$t/comm" 2>/dev/null)" \
+            "${37}" "$((${12} + ${13}))"
+    done
+}
+
+tcg_profile() {
+    guest=running
+    echo never >/sys/kernel/mm/transparent_hugepage/enabled
+    run_vm
+    guest_range 4k 0 1 1 >/dev/null
+    guest_range 4k 0 0 1 >/dev/null
+    for t in /proc/"$pid"/task/*; do
+        case $(cat "$t/comm") in
+        "CPU "*) taskset -p 0x1 "${t##*/}" >/dev/null ;;
+        pool*) taskset -p 0x2 "${t##*/}" >/dev/null ;;
+        esac
+    done
+    for phase in mover raw; do
+        echo "# phase $phase start"
+        end=$(($(date +%s) + TCG_PROFILE)) moves=0 ns=0 cpu=0
+        pool_cpu >/tmp/cpu.before
+        grep -E '^(cpu1|TLB|CAL)' /proc/stat /proc/interrupts >/tmp/stat.before
+        thread_ticks >/tmp/ticks.before
+        while [ "$(date +%s)" -lt "$end" ]; do
+            for node in 1 0; do
+                if [ $phase = mover ]; then
+                    n=$(guest_range 4k 0 "$node" 1 | cut -d, -f8)
+                else
+                    r=$(taskset 0x2 ./numa-move-bench move-pages "$pid" "$hva" "$SIZE" "$node")
+                    n=$(echo "$r" | field ns)
+                    cpu=$((cpu + $(echo "$r" | sed -n 's/.*cpu_ns=\([0-9]*\).*/\1/p')))
+                fi
+                moves=$((moves + 1)) ns=$((ns + n))
+            done
+        done
+        if [ $phase = mover ]; then
+            pool_cpu >/tmp/cpu.after
+            cpu=$(awk 'NR == FNR { b[$1] = $2; next }
+                       { d += $2 - ($1 in b ? b[$1] : 0) } END { print d }' \
+                  /tmp/cpu.before /tmp/cpu.after)
+        fi
+        # The movers' CPU time: QEMU's pool threads, or numa-move-bench.
+        echo "# phase $phase end: $moves moves of $((SIZE >> 20)) MiB," \
+             "$((moves * (SIZE >> 20) * 1000 / (ns / 1000000))) MB/s," \
+             "the movers on a CPU $((cpu / (ns / 100))).$((cpu * 10 / (ns / 100) % 10))% of the moves' time"
+        # What else CPU 1 did: its user, system, irq and softirq ticks,
+        # and the TLB shootdowns and function calls each CPU took.
+        grep -E '^(cpu1|TLB|CAL)' /proc/stat /proc/interrupts >/tmp/stat.after
+        awk -v phase="$phase" '
+            NR == FNR { for (i = 2; i <= NF; i++) b[$1 FS i] = $i; next }
+            $1 ~ /cpu1$/ { printf "# phase %s: CPU 1 ticks user %d nice %d system %d idle %d irq %d softirq %d\n",
+                               phase, $2 - b[$1 FS 2], $3 - b[$1 FS 3], $4 - b[$1 FS 4],
+                               $5 - b[$1 FS 5], $7 - b[$1 FS 7], $8 - b[$1 FS 8] }
+            $1 ~ /(TLB|CAL):$/ { printf "# phase %s: %s CPU 0 %d, CPU 1 %d\n", phase, $1,
+                                     $2 - b[$1 FS 2], $3 - b[$1 FS 3] }' \
+            /tmp/stat.before /tmp/stat.after
+        # The threads that took the most CPU time in the phase.
+        thread_ticks >/tmp/ticks.after
+        awk -v phase="$phase" -F'\t' 'NR == FNR { b[$1] = $3; next }
+            { d = $3 - (($1 in b) ? b[$1] : 0); if (d > 0) print d "\t" $2 }' \
+            /tmp/ticks.before /tmp/ticks.after | sort -nr | head -n 14 |
+            awk -v phase="$phase" -F'\t' '{ printf "# phase %s: %d ticks user+system: %s\n", phase, $1, $2 }'
+    done
+    stop_vm
+}
+
 if [ "${PLACEMENT:-0}" = 1 ]; then
     placement
+    exit 0
+fi
+if [ "${TCG_PROFILE:-0}" != 0 ]; then
+    tcg_profile
     exit 0
 fi
 

@@ -8,11 +8,14 @@
  *       copy LEN bytes from a buffer on node FROM to one on node TO
  *   numa-move-bench time COMMAND [ARG...]
  *       run COMMAND (say, migratepages) and time it
- *   numa-move-bench self-remote LEN REPS
+ *   numa-move-bench self-remote LEN REPS [writing]
  *       move a buffer of LEN bytes between nodes 0 and 1 REPS times each
  *       way with move_pages(2), in turn a buffer of this process and one
  *       of a child process, to compare a process that moves its own
- *       memory (as QEMU's mover does) with one that moves another's
+ *       memory (as QEMU's mover does) with one that moves another's;
+ *       with "writing", a thread of each process keeps writing to every
+ *       page of its buffer from node 0, as a running guest's vCPU
+ *       thread does, and the moves run from node 1
  *
  * Each prints one line, "ns=<elapsed>", for the benchmark scripts to
  * turn into CSV; move-pages prints "cpu_ns=<CPU time of the call>
@@ -47,7 +50,7 @@ static void usage(void)
             "usage: numa-move-bench move-pages PID ADDR LEN NODE\n"
             "       numa-move-bench memcpy LEN FROM-NODE TO-NODE\n"
             "       numa-move-bench time COMMAND [ARG...]\n"
-            "       numa-move-bench self-remote LEN REPS\n"
+            "       numa-move-bench self-remote LEN REPS [writing]\n"
             "example: numa-move-bench move-pages 1234 0x7f0000000000 "
             "67108864 1\n");
     exit(2);
@@ -181,6 +184,38 @@ static char *populated_on_node0(uint64_t len)
     return buf;
 }
 
+/* Keep writing to every page of a buffer, from node 0's CPUs. */
+typedef struct Writer {
+    volatile char *buf;
+    uint64_t len;
+} Writer;
+
+static gpointer writer_run(gpointer opaque)
+{
+    Writer *w = opaque;
+    uint64_t off;
+
+    numa_run_on_node(0);
+    for (;;) {
+        for (off = 0; off < w->len; off += PAGE) {
+            w->buf[off]++;
+        }
+    }
+    return NULL;
+}
+
+static void start_writer(char *buf, uint64_t len)
+{
+    Writer *w = g_new(Writer, 1);
+
+    w->buf = buf;
+    w->len = len;
+    g_thread_unref(g_thread_new("writer", writer_run, w));
+}
+
+/* Whether moves may leave pages behind: a writer can keep one busy. */
+static bool moves_race_writers;
+
 /* Move LEN bytes at ADDR of PID to NODE; returns the elapsed ns. */
 static uint64_t timed_move(pid_t pid, char *addr, uint64_t len, int node)
 {
@@ -205,10 +240,14 @@ static uint64_t timed_move(pid_t pid, char *addr, uint64_t len, int node)
         exit(1);
     }
     for (i = 0; i < n; i++) {
-        if (status[i] != node) {
+        if (status[i] != node && !moves_race_writers) {
             fprintf(stderr, "numa-move-bench: page %" PRIu64 " is on %d, not"
                     " on node %d\n", i, status[i], node);
             exit(1);
+        }
+        if (status[i] != node) {
+            fprintf(stderr, "numa-move-bench: page %" PRIu64 " is on %d, not"
+                    " on node %d, busy with its writer\n", i, status[i], node);
         }
     }
     return t0;
@@ -221,11 +260,12 @@ static int cmd_self_remote(int argc, char **argv)
     char *own, *other;
     pid_t child;
 
-    if (argc != 3) {
+    if (argc != 3 && (argc != 4 || strcmp(argv[3], "writing"))) {
         usage();
     }
     len = parse_u64(argv[1], "length");
     reps = parse_u64(argv[2], "repetitions");
+    moves_race_writers = argc == 4;
     if (pipe(pipefd) < 0) {
         return 1;
     }
@@ -234,6 +274,9 @@ static int cmd_self_remote(int argc, char **argv)
         /* Ends with its parent, which may exit on a failed move. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         other = populated_on_node0(len);
+        if (moves_race_writers) {
+            start_writer(other, len);
+        }
         if (write(pipefd[1], &other, sizeof(other)) != sizeof(other)) {
             _exit(1);
         }
@@ -243,6 +286,10 @@ static int cmd_self_remote(int argc, char **argv)
     own = populated_on_node0(len);
     if (child < 0 || read(pipefd[0], &other, sizeof(other)) != sizeof(other)) {
         return 1;
+    }
+    if (moves_race_writers) {
+        start_writer(own, len);
+        numa_run_on_node(1);
     }
     for (rep = 1; rep <= reps; rep++) {
         for (node = 1; node >= 0; node--) {
