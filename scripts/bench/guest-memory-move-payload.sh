@@ -23,10 +23,6 @@ set -e
 
 SIZE=${SIZE:-67108864}
 REPS=${REPS:-3}
-# The test host kernel's automatic NUMA balancing, unless NUMA_BALANCING
-# says otherwise.
-[ -n "${NUMA_BALANCING:-}" ] && echo "$NUMA_BALANCING" >/proc/sys/kernel/numa_balancing
-echo "# numa_balancing $(cat /proc/sys/kernel/numa_balancing)"
 sock=/tmp/bench-qmp.sock
 
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
@@ -93,15 +89,29 @@ pool_cpu() {
     done
 }
 
+# pool_cpu_since FILE: the CPU time QEMU's pool threads took since
+# "pool_cpu >FILE", in ns.
+pool_cpu_since() {
+    pool_cpu | awk 'NR == FNR { b[$1] = $2; next }
+                    { d += $2 - ($1 in b ? b[$1] : 0) } END { print d }' "$1" -
+}
+
+# pin PREFIX MASK: bind QEMU's threads whose names start with PREFIX to
+# the CPUs of MASK.
+pin() {
+    for t in /proc/"$pid"/task/*; do
+        case $(cat "$t/comm") in
+        "$1"*) taskset -p "$2" "${t##*/}" >/dev/null ;;
+        esac
+    done
+}
+
 # One move there and back with each method, for profile.
 move_w() {
     for node in 1 0; do
         pool_cpu >/tmp/cpu.before
         ns=$(guest_range "$backing" 0 "$node" "$1" | cut -d, -f8)
-        pool_cpu >/tmp/cpu.after
-        echo "$ns $(awk 'NR == FNR { b[$1] = $2; next }
-                         { d += $2 - ($1 in b ? b[$1] : 0) } END { print d }' \
-                    /tmp/cpu.before /tmp/cpu.after)"
+        echo "$ns $(pool_cpu_since /tmp/cpu.before)"
     done
 }
 move_raw() {
@@ -164,12 +174,6 @@ guest_range() {
 # ("apart"), and all of them on CPU 0 ("shared").  The placement goes
 # in the CSV's backing column.
 placement() {
-    tids() {
-        for t in /proc/"$pid"/task/*; do
-            case $(cat "$t/comm") in "$1"*) echo "${t##*/}" ;; esac
-        done
-    }
-    pin() { for t in $(tids "$1"); do taskset -p "$2" "$t" >/dev/null; done; }
     guest=running
     echo never >/sys/kernel/mm/transparent_hugepage/enabled
     run_vm
@@ -194,12 +198,6 @@ placement() {
     stop_vm
 }
 
-# TCG_PROFILE=SECS: with the guest running, the vCPU thread on CPU 0 and
-# the movers on CPU 1, move the range back and forth for SECS seconds
-# with one worker, then for SECS seconds with raw move_pages, between
-# "# phase NAME start" and "# phase NAME end" lines that
-# scripts/bench/mover-tcg-profile.sh profiles the test host's emulator
-# by, from the host.
 # thread_ticks: "TID<tab>COMM (CPU n)<tab>user+system ticks" for every
 # thread of the test host, n the CPU it last ran on.
 thread_ticks() {
@@ -214,18 +212,20 @@ thread_ticks() {
     done
 }
 
+# TCG_PROFILE=SECS: with the guest running, the vCPU thread on CPU 0 and
+# the movers on CPU 1, move the range back and forth for SECS seconds
+# with one worker, then for SECS seconds with raw move_pages, between
+# "# phase NAME start" and "# phase NAME end" lines that
+# scripts/bench/mover-tcg-profile.sh profiles the test host's emulator
+# by, from the host.
 tcg_profile() {
     guest=running
     echo never >/sys/kernel/mm/transparent_hugepage/enabled
     run_vm
     guest_range 4k 0 1 1 >/dev/null
     guest_range 4k 0 0 1 >/dev/null
-    for t in /proc/"$pid"/task/*; do
-        case $(cat "$t/comm") in
-        "CPU "*) taskset -p 0x1 "${t##*/}" >/dev/null ;;
-        pool*) taskset -p 0x2 "${t##*/}" >/dev/null ;;
-        esac
-    done
+    pin "CPU " 0x1
+    pin pool 0x2
     for phase in mover raw; do
         echo "# phase $phase start"
         end=$(($(date +%s) + TCG_PROFILE)) moves=0 ns=0 cpu=0
@@ -245,10 +245,7 @@ tcg_profile() {
             done
         done
         if [ $phase = mover ]; then
-            pool_cpu >/tmp/cpu.after
-            cpu=$(awk 'NR == FNR { b[$1] = $2; next }
-                       { d += $2 - ($1 in b ? b[$1] : 0) } END { print d }' \
-                  /tmp/cpu.before /tmp/cpu.after)
+            cpu=$(pool_cpu_since /tmp/cpu.before)
         fi
         # The movers' CPU time: QEMU's pool threads, or numa-move-bench.
         echo "# phase $phase end: $moves moves of $((SIZE >> 20)) MiB," \

@@ -36,7 +36,7 @@ files=("$top/scripts/qmp-lib.sh" "$out/bootblock.img"
 [ "${PROFILE:-0}" = 1 ] && files+=("$(debian_perf)")
 payload=$out/guest-memory-move-payload.sh
 {
-    echo "SIZE=${SIZE:-67108864} REPS=${REPS:-5} PROFILE=${PROFILE:-0} PLACEMENT=${PLACEMENT:-0} NUMA_BALANCING=${NUMA_BALANCING:-}"
+    echo "SIZE=${SIZE:-67108864} REPS=${REPS:-5} PROFILE=${PROFILE:-0} PLACEMENT=${PLACEMENT:-0}"
     cat "$top/scripts/bench/guest-memory-move-payload.sh"
 } >"$payload"
 "$top/scripts/testhost.sh" "$payload" "${files[@]}" >"$out/guest-memory-move.log"

@@ -19,7 +19,7 @@
  *
  * Each prints one line, "ns=<elapsed>", for the benchmark scripts to
  * turn into CSV; move-pages prints "cpu_ns=<CPU time of the call>
- * ns=<elapsed> pages=<moved>", and self-remote a line per move,
+ * ns=<elapsed> pages=<on the node after>", and self-remote a line per move,
  * "self|remote,to<node>,<rep>,<elapsed ns>".
  *
  * Copyright (c) 2026 NUMA migrator developers
@@ -76,43 +76,55 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int cmd_move_pages(int argc, char **argv)
+/*
+ * Move LEN bytes at ADDR of process PID (0: this one) to NODE with one
+ * move_pages(2) call over all its pages, as a user would.  Returns the
+ * call's elapsed ns, its CPU time in @cpu_ns, and how many pages report
+ * NODE afterwards: moved, or there already.  Exits on a failed call.
+ */
+static uint64_t move_range(pid_t pid, uint64_t addr, uint64_t len, int node,
+                           uint64_t *cpu_ns, uint64_t *on_node)
 {
-    pid_t pid;
-    uint64_t addr, len, n, i, moved = 0;
-    int node, *nodes, *status;
-    void **pages;
-    uint64_t t0, t1, c0, c1;
+    uint64_t n = len / PAGE, i, t0, c0;
+    g_autofree void **pages = g_new(void *, n);
+    g_autofree int *nodes = g_new(int, n);
+    g_autofree int *status = g_new(int, n);
 
-    if (argc != 5) {
-        usage();
-    }
-    pid = parse_u64(argv[1], "pid");
-    addr = parse_u64(argv[2], "address");
-    len = parse_u64(argv[3], "length");
-    node = parse_u64(argv[4], "node");
-    n = len / PAGE;
-    pages = g_new(void *, n);
-    nodes = g_new(int, n);
-    status = g_new(int, n);
     for (i = 0; i < n; i++) {
         pages[i] = (void *)(uintptr_t)(addr + i * PAGE);
         nodes[i] = node;
     }
-
     c0 = thread_cpu_ns();
     t0 = nu_now_ns();
     if (numa_move_pages(pid, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
         fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
-        return 1;
+        exit(1);
     }
-    t1 = nu_now_ns();
-    c1 = thread_cpu_ns();
-    for (i = 0; i < n; i++) {
-        moved += status[i] == node;
+    t0 = nu_now_ns() - t0;
+    *cpu_ns = thread_cpu_ns() - c0;
+    /* Ask again: the other pages of a THP report EBUSY, moved with it. */
+    if (numa_move_pages(pid, n, pages, NULL, status, 0) < 0) {
+        fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
+        exit(1);
     }
-    printf("cpu_ns=%" PRIu64 " ns=%" PRIu64 " pages=%" PRIu64 "\n", c1 - c0,
-           t1 - t0, moved);
+    for (*on_node = 0, i = 0; i < n; i++) {
+        *on_node += status[i] == node;
+    }
+    return t0;
+}
+
+static int cmd_move_pages(int argc, char **argv)
+{
+    uint64_t ns, cpu_ns, on_node;
+
+    if (argc != 5) {
+        usage();
+    }
+    ns = move_range(parse_u64(argv[1], "pid"), parse_u64(argv[2], "address"),
+                    parse_u64(argv[3], "length"), parse_u64(argv[4], "node"),
+                    &cpu_ns, &on_node);
+    printf("cpu_ns=%" PRIu64 " ns=%" PRIu64 " pages=%" PRIu64 "\n", cpu_ns,
+           ns, on_node);
     return 0;
 }
 
@@ -219,38 +231,19 @@ static bool moves_race_writers;
 /* Move LEN bytes at ADDR of PID to NODE; returns the elapsed ns. */
 static uint64_t timed_move(pid_t pid, char *addr, uint64_t len, int node)
 {
-    uint64_t n = len / PAGE, i, t0;
-    g_autofree void **pages = g_new(void *, n);
-    g_autofree int *nodes = g_new(int, n);
-    g_autofree int *status = g_new(int, n);
+    uint64_t cpu_ns, on_node;
+    uint64_t ns = move_range(pid, (uintptr_t)addr, len, node, &cpu_ns,
+                             &on_node);
 
-    for (i = 0; i < n; i++) {
-        pages[i] = addr + i * PAGE;
-        nodes[i] = node;
-    }
-    t0 = nu_now_ns();
-    if (numa_move_pages(pid, n, pages, nodes, status, MPOL_MF_MOVE) < 0) {
-        fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
-        exit(1);
-    }
-    t0 = nu_now_ns() - t0;
-    /* Ask again: the other pages of a THP report EBUSY, moved with it. */
-    if (numa_move_pages(pid, n, pages, NULL, status, 0) < 0) {
-        fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
-        exit(1);
-    }
-    for (i = 0; i < n; i++) {
-        if (status[i] != node && !moves_race_writers) {
-            fprintf(stderr, "numa-move-bench: page %" PRIu64 " is on %d, not"
-                    " on node %d\n", i, status[i], node);
+    if (on_node < len / PAGE) {
+        fprintf(stderr, "numa-move-bench: %" PRIu64 " pages are not on node"
+                " %d%s\n", len / PAGE - on_node, node,
+                moves_race_writers ? ", busy with their writer" : "");
+        if (!moves_race_writers) {
             exit(1);
         }
-        if (status[i] != node) {
-            fprintf(stderr, "numa-move-bench: page %" PRIu64 " is on %d, not"
-                    " on node %d, busy with its writer\n", i, status[i], node);
-        }
     }
-    return t0;
+    return ns;
 }
 
 static int cmd_self_remote(int argc, char **argv)
