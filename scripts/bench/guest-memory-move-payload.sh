@@ -25,7 +25,11 @@ SIZE=${SIZE:-67108864}
 REPS=${REPS:-3}
 sock=/tmp/bench-qmp.sock
 
-field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
+# field NAME: the value of NAME=VALUE in numa-move-bench's line.
+field() {
+    awk -v k="$1=" '{ for (i = 1; i <= NF; i++)
+                          if (index($i, k) == 1) print substr($i, length(k) + 1) }'
+}
 
 # bench ARGS...: run numa-move-bench, print its ns; fail if it failed.
 bench() {
@@ -300,9 +304,15 @@ for backing in 4k thp; do
                  guest_range "$backing" "$rep" 1 "$w"
                  guest_range "$backing" "$rep" 0 "$w" ;;
             2) for node in 1 0; do
-                   ns=$(bench move-pages "$pid" "$hva" "$SIZE" "$node")
+                   r=$(./numa-move-bench move-pages "$pid" "$hva" "$SIZE" \
+                       "$node") || exit 1
                    assert_on "$node"
-                   echo "csv,$guest,$backing,move_pages,to$node,$rep,$SIZE,$ns"
+                   at="to$node,$rep,$SIZE"
+                   echo "csv,$guest,$backing,move_pages,$at,$(echo "$r" | field ns)"
+                   # The status query that the mover makes before each
+                   # batch, over the same pages (see numa-move-bench).
+                   echo "csv,$guest,$backing,move_pages_query,$at,$(echo "$r" |
+                       field query_ns)"
                done ;;
             esac
         done

@@ -18,9 +18,12 @@
  *       thread does, and the moves run from node 1
  *
  * Each prints one line, "ns=<elapsed>", for the benchmark scripts to
- * turn into CSV; move-pages prints "cpu_ns=<CPU time of the call>
- * ns=<elapsed> pages=<on the node after>", and self-remote a line per move,
- * "self|remote,to<node>,<rep>,<elapsed ns>".
+ * turn into CSV; self-remote prints a line per move, "self|remote,
+ * to<node>,<rep>,<elapsed ns>", and move-pages "cpu_ns=<CPU time of the
+ * call> ns=<elapsed> pages=<on the node after> query_ns=<elapsed>", the
+ * last the time of a status query (move_pages(2) without nodes) over the
+ * same pages right after the move: the query that migrate-guest-range
+ * makes before each batch, to count the pages already on the node.
  *
  * Copyright (c) 2026 NUMA migrator developers
  *
@@ -76,15 +79,23 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* What move_range() measured. */
+typedef struct MoveTimes {
+    uint64_t ns;        /* the move_pages(2) call, elapsed */
+    uint64_t cpu_ns;    /* its CPU time */
+    uint64_t query_ns;  /* the status query after it, elapsed */
+    uint64_t on_node;   /* pages that report the node after the move */
+} MoveTimes;
+
 /*
  * Move LEN bytes at ADDR of process PID (0: this one) to NODE with one
- * move_pages(2) call over all its pages, as a user would.  Returns the
- * call's elapsed ns, its CPU time in @cpu_ns, and how many pages report
- * NODE afterwards: moved, or there already.  Exits on a failed call.
+ * move_pages(2) call over all its pages, as a user would, then ask where
+ * the pages are with a second call without nodes.  Pages on NODE
+ * afterwards were moved or were there already.  Exits on a failed call.
  */
-static uint64_t move_range(pid_t pid, uint64_t addr, uint64_t len, int node,
-                           uint64_t *cpu_ns, uint64_t *on_node)
+static MoveTimes move_range(pid_t pid, uint64_t addr, uint64_t len, int node)
 {
+    MoveTimes t = { 0 };
     uint64_t n = len / PAGE, i, t0, c0;
     g_autofree void **pages = g_new(void *, n);
     g_autofree int *nodes = g_new(int, n);
@@ -100,31 +111,32 @@ static uint64_t move_range(pid_t pid, uint64_t addr, uint64_t len, int node,
         fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
         exit(1);
     }
-    t0 = nu_now_ns() - t0;
-    *cpu_ns = thread_cpu_ns() - c0;
+    t.ns = nu_now_ns() - t0;
+    t.cpu_ns = thread_cpu_ns() - c0;
     /* Ask again: the other pages of a THP report EBUSY, moved with it. */
+    t0 = nu_now_ns();
     if (numa_move_pages(pid, n, pages, NULL, status, 0) < 0) {
         fprintf(stderr, "numa-move-bench: move_pages: %s\n", strerror(errno));
         exit(1);
     }
-    for (*on_node = 0, i = 0; i < n; i++) {
-        *on_node += status[i] == node;
+    t.query_ns = nu_now_ns() - t0;
+    for (i = 0; i < n; i++) {
+        t.on_node += status[i] == node;
     }
-    return t0;
+    return t;
 }
 
 static int cmd_move_pages(int argc, char **argv)
 {
-    uint64_t ns, cpu_ns, on_node;
+    MoveTimes t;
 
     if (argc != 5) {
         usage();
     }
-    ns = move_range(parse_u64(argv[1], "pid"), parse_u64(argv[2], "address"),
-                    parse_u64(argv[3], "length"), parse_u64(argv[4], "node"),
-                    &cpu_ns, &on_node);
-    printf("cpu_ns=%" PRIu64 " ns=%" PRIu64 " pages=%" PRIu64 "\n", cpu_ns,
-           ns, on_node);
+    t = move_range(parse_u64(argv[1], "pid"), parse_u64(argv[2], "address"),
+                   parse_u64(argv[3], "length"), parse_u64(argv[4], "node"));
+    printf("cpu_ns=%" PRIu64 " ns=%" PRIu64 " pages=%" PRIu64
+           " query_ns=%" PRIu64 "\n", t.cpu_ns, t.ns, t.on_node, t.query_ns);
     return 0;
 }
 
@@ -231,19 +243,17 @@ static bool moves_race_writers;
 /* Move LEN bytes at ADDR of PID to NODE; returns the elapsed ns. */
 static uint64_t timed_move(pid_t pid, char *addr, uint64_t len, int node)
 {
-    uint64_t cpu_ns, on_node;
-    uint64_t ns = move_range(pid, (uintptr_t)addr, len, node, &cpu_ns,
-                             &on_node);
+    MoveTimes t = move_range(pid, (uintptr_t)addr, len, node);
 
-    if (on_node < len / PAGE) {
+    if (t.on_node < len / PAGE) {
         fprintf(stderr, "numa-move-bench: %" PRIu64 " pages are not on node"
-                " %d%s\n", len / PAGE - on_node, node,
+                " %d%s\n", len / PAGE - t.on_node, node,
                 moves_race_writers ? ", busy with their writer" : "");
         if (!moves_race_writers) {
             exit(1);
         }
     }
-    return ns;
+    return t.ns;
 }
 
 static int cmd_self_remote(int argc, char **argv)
