@@ -10,7 +10,11 @@
 #   - throughput against buffer size, 4 KiB to MAX_MIB MiB, for next-touch
 #     (with the kernel's batch window, with windows of 1 and 64 pages, and
 #     on THPs from 2 MiB), move_pages (also on THPs), mbind(MPOL_MF_MOVE),
-#     a userspace mprotect+SIGSEGV next-touch and memcpy.
+#     a userspace mprotect+SIGSEGV next-touch and memcpy;
+#   - then, in the same boot, marking against mprotect(PROT_NONE) in turn
+#     on a 16 MiB and a 1 MiB buffer (next-touch-loop --marking,
+#     MARKING_SECS each, 10 by default): the two calls alternate on the
+#     same populated buffer, so the host's noise hits both alike.
 # Writes docs/bench/next-touch.csv and next-touch-1t.csv, next-touch.png
 # and next-touch-1t.png (gnuplot) and next-touch-summary.txt (fits and
 # ratios against the goals, for both setups).
@@ -25,6 +29,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 max_mib=${MAX_MIB:-16}
+marking_secs=${MARKING_SECS:-10}
 export GUEST_KERNEL=${GUEST_KERNEL:-$top/build/guest-kernel/bzImage}
 work=$top/build/bench/next-touch
 docs=$top/docs/bench
@@ -32,6 +37,7 @@ mkdir -p "$work" "$docs"
 
 "$top/scripts/build-tools.sh" --static
 bench=$top/build/tools-static/tools/bench/next-touch-bench
+loop=$top/build/tools-static/tools/bench/next-touch-loop
 
 cat >"$work/payload.sh" <<PAYLOAD
 echo 0 >/proc/sys/kernel/numa_balancing
@@ -44,6 +50,8 @@ grep MemFree /sys/devices/system/node/node*/meminfo
 rc=0
 ./next-touch-bench $max_mib >/tmp/nt.csv || rc=1
 ./next-touch-bench --one-thread $max_mib >/tmp/nt-1t.csv || rc=1
+./next-touch-loop --marking 4k $marking_secs || rc=1
+./next-touch-loop --marking --pages 256 4k $marking_secs || rc=1
 echo BEGIN-CSV
 cat /tmp/nt.csv
 echo END-CSV
@@ -56,7 +64,7 @@ PAYLOAD
 
 start=$(date +%s)
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-3000} "$top/scripts/guest-run.sh" 2 \
-    "$work/payload.sh" "$bench" | tee "$work/run.log"
+    "$work/payload.sh" "$bench" "$loop" | tee "$work/run.log"
 echo "next-touch.sh: guest run took $(( $(date +%s) - start )) s"
 
 for setup in "" -1T; do
@@ -143,4 +151,18 @@ plot for [m in "nexttouch nexttouch1 nexttouch_thp move_pages mbind usernt memcp
     "< grep '^tput,".m.",' $csv" using 4:6 with linespoints title m
 GP
 done | tee "$docs/next-touch-summary.txt"
+
+# Marking and mprotect(PROT_NONE) in turn on one buffer (the goal of
+# docs/benchmarks.md compares them on the same range).
+tr -d '\r' <"$work/run.log" | awk '
+    /^# phase 4k-marking(-256)? end:/ {
+        for (i = 1; i <= NF; i++) {
+            if ($i == "madvise") m = $(i + 1)
+            if ($i == "mprotect") p = $(i + 1)
+        }
+        if (!hdr++)
+            print "== marking, madvise() and mprotect(PROT_NONE) in turn on one buffer"
+        printf "  %s: marking %.1f against mprotect %.1f ns per page: %.2fx (goal <= 1.1x)\n",
+               $3 == "4k-marking" ? "16 MiB" : "1 MiB", m, p, m / p
+    }' | tee -a "$docs/next-touch-summary.txt"
 echo "next-touch.sh: wrote docs/bench/next-touch{,-1t}.{csv,png} and docs/bench/next-touch-summary.txt"
