@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the project's QEMU: Debian's 10.0.x source from bookworm-backports,
 # Debian's patch series, the project's patch series (qemu/patches) and the
-# overlay (hw/mem, qapi, tests/qtest).  Produces build/qemu-system-x86_64
+# overlay (hw/mem, qapi, tests/qtest, tests/data).  Produces build/qemu-system-x86_64
 # and the project's qtests in build/qemu/tests/qtest/.
 #
 # Incremental: the source tree is re-extracted only when the patch series
@@ -86,7 +86,7 @@ overlay() {
     # Copy the project's files over the tree, touching only changed ones.
     local f
     local dirs=()
-    for f in hw qapi tests/qtest; do
+    for f in hw qapi tests/qtest tests/data; do
         [ -d "$top/$f" ] && dirs+=("$f")
     done
     [ ${#dirs[@]} -gt 0 ] || return 0

@@ -1918,31 +1918,52 @@ static void test_mbox_loadvm(void)
 }
 
 /*
- * A version-1 stream (from a QEMU built before the mailbox, named by
- * SNC_TEST_V1_QEMU) loads: the counting state arrives, the mailbox is
- * as after a reset.
+ * A version-1 stream, saved by a QEMU built before the mailbox (register
+ * map 1.0), loads: the counting state arrives, the mailbox is as after a
+ * reset.  The stream is SNC_V1_STREAM, relative to QEMU's build tree as
+ * bios-tables-test's data is.  With SNC_TEST_V1_QEMU naming such a QEMU,
+ * the test saves a stream with it instead, and SNC_TEST_V1_SAVE=FILE also
+ * keeps that stream, gzipped, in FILE: that is how SNC_V1_STREAM was made.
  */
-static void test_mbox_v1_stream(void)
+#define SNC_V1_STREAM   "tests/data/snc/snc-v1.stream.gz"
+
+/*
+ * The machine of the version-1 stream, at both ends.  Its firmware is a
+ * blank image, it has no ACPI tables, whose ROMs the stream would carry,
+ * and little RAM: nothing runs under the qtest accelerator, and the stream
+ * keeps little more than what the test is about.
+ */
+static char *v1_stream_args(char **boot, char **bios)
 {
-    g_autofree char *path = NULL, *uri = NULL, *args = NULL;
-    g_autofree char *boot = NULL;
-    QTestState *old;
-    SNC *src, *dst;
+    g_autofree char *blank = g_malloc0(256 * KiB);
     int fd;
 
-    if (!getenv("SNC_TEST_V1_QEMU")) {
-        g_test_skip("set SNC_TEST_V1_QEMU to a QEMU with the version-1"
-                    " device to run");
-        return;
-    }
-    boot = boot_file();
-    args = g_strdup_printf("-M pc -accel qtest -m 128M -smp 2 -nodefaults"
-                           " -object memory-backend-ram,id=m0,size=64M"
-                           " -object memory-backend-ram,id=m1,size=64M"
+    *boot = boot_file();
+    fd = g_file_open_tmp("snc-test-bios-XXXXXX", bios, NULL);
+    g_assert(fd >= 0);
+    close(fd);
+    g_assert(g_file_set_contents(*bios, blank, 256 * KiB, NULL));
+    return g_strdup_printf("-M pc,acpi=off -bios %s -accel qtest -m 16M"
+                           " -smp 2 -nodefaults"
+                           " -object memory-backend-ram,id=m0,size=8M"
+                           " -object memory-backend-ram,id=m1,size=8M"
                            " -numa node,nodeid=0,memdev=m0,cpus=0"
                            " -numa node,nodeid=1,memdev=m1,cpus=1"
                            " -device snc,id=snc0,addr=04.0" SNC_TEST_PROPS
-                           " -drive file=%s,format=raw -serial none", boot);
+                           " -drive file=%s,format=raw -serial none",
+                           *bios, *boot);
+}
+
+/* Save a version-1 stream with the QEMU of SNC_TEST_V1_QEMU into @path. */
+static void save_v1_stream(const char *path)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *boot = NULL, *bios = NULL, *args = NULL;
+    const char *save = getenv("SNC_TEST_V1_SAVE");
+    QTestState *old;
+    SNC *src;
+
+    args = v1_stream_args(&boot, &bios);
     old = qtest_init_with_env("SNC_TEST_V1_QEMU", args, true);
     src = g_new0(SNC, 1);
     src->qts = old;
@@ -1951,13 +1972,42 @@ static void test_mbox_v1_stream(void)
     wr32(src, SNC_REG_PERIOD_MS, 250);
     wr32(src, SNC_REG_INTR_ENABLE, SNC_INTR_PERIOD_END);
     wr32(src, SNC_REG_HOT_ADDR, 9);
-    fd = g_file_open_tmp("snc-test-state-XXXXXX", &path, NULL);
-    g_assert(fd >= 0);
-    close(fd);
-    uri = g_strdup_printf("file:%s", path);
     migrate_to_file(old, uri);
+    if (save) {
+        g_autofree char *cmd = g_strdup_printf("gzip -9n <'%s' >'%s'",
+                                               path, save);
 
-    dst = snc_dest_on("qtest", uri);
+        g_assert_cmpint(system(cmd), ==, 0);
+    }
+    g_free(src->dev);
+    qpci_free_pc(src->bus);
+    qtest_quit(old);
+    g_free(src);
+    unlink(boot);
+    unlink(bios);
+}
+
+static void test_mbox_v1_stream(void)
+{
+    g_autofree char *path = NULL, *uri = NULL, *args = NULL, *bios = NULL;
+    SNC *dst = g_new0(SNC, 1);
+    int fd;
+
+    if (getenv("SNC_TEST_V1_QEMU")) {
+        fd = g_file_open_tmp("snc-test-state-XXXXXX", &path, NULL);
+        g_assert(fd >= 0);
+        close(fd);
+        save_v1_stream(path);
+        uri = g_strdup_printf("file:%s", path);
+    } else {
+        g_assert_true(g_file_test(SNC_V1_STREAM, G_FILE_TEST_IS_REGULAR));
+        uri = g_strdup("'exec:gzip -dc " SNC_V1_STREAM "'");
+    }
+
+    args = v1_stream_args(&dst->boot, &bios);
+    g_assert(g_file_open_tmp("snc-test-log-XXXXXX", &dst->log, NULL) >= 0);
+    dst->qts = qtest_initf("%s -d guest_errors -D %s -incoming %s", args,
+                           dst->log, uri);
     wait_incoming(dst->qts);
     snc_attach(dst);
     g_assert_cmphex(rd32(dst, SNC_REG_VERSION), ==, SNC_VERSION);
@@ -1970,12 +2020,10 @@ static void test_mbox_v1_stream(void)
                      SNC_REQ_ACTION_NONE);
 
     snc_free(dst);
-    g_free(src->dev);
-    qpci_free_pc(src->bus);
-    qtest_quit(old);
-    g_free(src);
-    unlink(boot);
-    unlink(path);
+    unlink(bios);
+    if (path) {
+        unlink(path);
+    }
 }
 
 /*
