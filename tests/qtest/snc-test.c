@@ -22,6 +22,7 @@
 #include "qobject/qjson.h"
 #include "qobject/qnum.h"
 #include "qapi/error.h"
+#include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "migration/bootfile.h"
 #include "migration/i386/a-b-bootblock.h"
@@ -2027,6 +2028,142 @@ static void test_mbox_v1_stream(void)
 }
 
 /*
+ * A stream whose device state is out of range does not load.  The source
+ * holds one hint, at an address found nowhere else in the SNC's section,
+ * and HOT_ADDR at a value found once before it.  The vmstate's fields sit
+ * at fixed offsets from those two: the registers before hot_addr, and the
+ * mailbox's registers and ring around the hint's slot (SNC_RING_SIZE IDs,
+ * actions, addresses, sizes and nodes, after the completion registers).
+ * Each case changes one field to a value the device would never have
+ * taken, and the load must fail in snc_post_load() (-EINVAL) while QEMU
+ * keeps running and answering QMP.  The stream as saved loads.
+ */
+#define CORRUPT_ADDR    (MB_ADDR + 0x123000)
+#define CORRUPT_HOT     0x5b7
+#define CMPL_REGS       ((SNC_REG_CMPL_RANGE - SNC_REG_CMPL_ID) / 4 + 1)
+#define SLOT_TO_CMPL    (-8 * SNC_RING_SIZE - 4 * CMPL_REGS)
+
+static const struct {
+    const char *what;
+    bool from_hot;              /* else from the slot's address */
+    int offset;                 /* from there, in bytes */
+    unsigned len;               /* of the field: 4 or 8 */
+    uint64_t saved, corrupt;
+} stream_corruptions[] = {
+    { "HOT_ADDR beyond the counters", true, 0, 4, CORRUPT_HOT, UINT32_MAX },
+    { "an unknown counting mode", true, -25, 4, 0, UINT32_MAX },
+    { "an unknown host mode", false, SLOT_TO_CMPL - 16, 4,
+      SNC_HOSTMODE_COOPERATIVE, SNC_HOSTMODE_COOPERATIVE + 1 },
+    { "GUEST_SERVING with a reserved bit", false, SLOT_TO_CMPL - 20, 4,
+      SNC_GUEST_SERVING_ON, SNC_GUEST_SERVING_ON | 2 },
+    { "an action beyond hint", false, -4 * SNC_RING_SIZE, 4,
+      SNC_REQ_ACTION_HINT, SNC_REQ_ACTION_HINT + 1 },
+    { "a size that is not whole pages", false, 8 * SNC_RING_SIZE, 8,
+      5 * PAGE, 5 * PAGE + 1 },
+    { "a node the machine lacks", false, 16 * SNC_RING_SIZE, 4, 1, 2 },
+};
+
+static uint64_t stream_field(const uint8_t *p, unsigned len)
+{
+    return len == 8 ? ldq_be_p(p) : ldl_be_p(p);
+}
+
+static void stream_set_field(uint8_t *p, unsigned len, uint64_t val)
+{
+    if (len == 8) {
+        stq_be_p(p, val);
+    } else {
+        stl_be_p(p, val);
+    }
+}
+
+/* The one occurrence of @pat in [@from, @to). */
+static uint8_t *stream_find_once(uint8_t *from, uint8_t *to,
+                                 const void *pat, size_t len)
+{
+    uint8_t *p = memmem(from, to - from, pat, len);
+
+    g_assert_nonnull(p);
+    g_assert_null(memmem(p + 1, to - p - 1, pat, len));
+    return p;
+}
+
+static void load_stream(const uint8_t *data, size_t size, const char *what)
+{
+    g_autofree char *path = NULL, *uri = NULL;
+    SNC *dst;
+    QDict *rsp;
+    int fd;
+
+    fd = g_file_open_tmp("snc-test-state-XXXXXX", &path, NULL);
+    g_assert(fd >= 0);
+    close(fd);
+    g_assert(g_file_set_contents(path, (const char *)data, size, NULL));
+    uri = g_strdup_printf("file:%s", path);
+
+    dst = snc_dest_on("qtest", "defer");
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming',"
+                             " 'arguments': {'uri': %s,"
+                             " 'exit-on-error': false}}", uri);
+    if (!what) {
+        wait_migrate_status(dst->qts, "completed", "failed");
+    } else {
+        g_test_message("a stream with %s", what);
+        wait_migrate_status(dst->qts, "failed", "completed");
+        rsp = qtest_qmp_assert_success_ref(dst->qts,
+                                           "{'execute': 'query-migrate'}");
+        /* snc_post_load()'s -EINVAL, not a stream that broke off. */
+        g_assert_nonnull(strstr(qdict_get_str(rsp, "error-desc"),
+                                "Invalid argument"));
+        qobject_unref(rsp);
+    }
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'query-status'}");
+    snc_free(dst);
+    unlink(path);
+}
+
+static void test_corrupt_stream(void)
+{
+    static const char section[] = "0000:00:04.0/snc";
+    SNC *src = mb_init(true);
+    g_autofree char *path = NULL, *uri = NULL;
+    g_autofree uint8_t *data = NULL;
+    uint8_t addr_be[8], hot_be[4];
+    uint8_t *sec, *slot, *hot;
+    gsize size;
+
+    wr32(src, SNC_REG_HOT_ADDR, CORRUPT_HOT);
+    qtest_qmp_assert_success(src->qts, "{'execute': 'snc-guest-hint',"
+                             " 'arguments': {'addr': %" PRIu64 ","
+                             " 'size': %u, 'node': 1}}",
+                             (uint64_t)CORRUPT_ADDR, 5 * PAGE);
+    hmp_pause(src);
+    uri = save_state(src, &path);
+    snc_free(src);
+    g_assert(g_file_get_contents(path, (char **)&data, &size, NULL));
+    unlink(path);
+
+    sec = memmem(data, size, section, strlen(section));
+    g_assert_nonnull(sec);
+    stq_be_p(addr_be, CORRUPT_ADDR);
+    slot = stream_find_once(sec, data + size, addr_be, sizeof(addr_be));
+    stl_be_p(hot_be, CORRUPT_HOT);
+    hot = stream_find_once(sec, slot, hot_be, sizeof(hot_be));
+
+    load_stream(data, size, NULL);
+    for (unsigned i = 0; i < ARRAY_SIZE(stream_corruptions); i++) {
+        uint8_t *f = (stream_corruptions[i].from_hot ? hot : slot) +
+                     stream_corruptions[i].offset;
+        unsigned len = stream_corruptions[i].len;
+
+        g_assert_cmphex(stream_field(f, len), ==, stream_corruptions[i].saved);
+        stream_set_field(f, len, stream_corruptions[i].corrupt);
+        load_stream(data, size, stream_corruptions[i].what);
+        stream_set_field(f, len, stream_corruptions[i].saved);
+    }
+}
+
+/*
  * A QMP quit sent while snc-guest-migrate waits for the guest does not
  * wait behind it: the command fails at once, the request stays queued,
  * and QEMU quits.
@@ -2852,6 +2989,7 @@ int main(int argc, char **argv)
                    test_load_stops_running);
     qtest_add_func("/snc/migration/geometry-mismatch",
                    test_geometry_mismatch);
+    qtest_add_func("/snc/migration/corrupt-stream", test_corrupt_stream);
     qtest_add_func("/snc/period/minimum", test_min_period);
     qtest_add_func("/snc/count/rom-never-counts", test_rom_never_counts);
     qtest_add_func("/snc/mailbox/registers", test_mbox_regs);
