@@ -21,21 +21,15 @@ payload=$1
 shift
 
 mkdir -p "$cache" "$work"
+. "$top/scripts/deb-lib.sh"
 
 kernel_image() {
-    local pkg deb
+    local pkg
     pkg=$(apt-cache depends linux-image-amd64/bookworm-backports 2>/dev/null |
           awk '/Depends: linux-image-6/ { print $2; exit }')
     [ -n "$pkg" ] || { echo "testhost: no bookworm-backports kernel" >&2; exit 1; }
-    if [ ! -e "$cache/$pkg.vmlinuz" ]; then
-        rm -rf "$cache/dl" && mkdir -p "$cache/dl"
-        (cd "$cache/dl" && apt-get download -q "$pkg/bookworm-backports" >/dev/null 2>&1)
-        deb=$(ls "$cache"/dl/*.deb)
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -O --wildcards './boot/vmlinuz-*' \
-            >"$cache/$pkg.vmlinuz.tmp"
-        mv "$cache/$pkg.vmlinuz.tmp" "$cache/$pkg.vmlinuz"
-        rm -rf "$cache/dl"
-    fi
+    deb_extract "$pkg/bookworm-backports" './boot/vmlinuz-*' \
+        "$cache/$pkg.vmlinuz" || exit 1
     echo "$cache/$pkg.vmlinuz"
 }
 
