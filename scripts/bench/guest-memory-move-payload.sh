@@ -234,7 +234,7 @@ tcg_profile() {
         echo "# phase $phase start"
         end=$(($(date +%s) + TCG_PROFILE)) moves=0 ns=0 cpu=0
         pool_cpu >/tmp/cpu.before
-        grep -E '^(cpu1|TLB|CAL)' /proc/stat /proc/interrupts >/tmp/stat.before
+        grep -hE '^(cpu1|TLB|CAL)' /proc/stat /proc/interrupts >/tmp/stat.before
         thread_ticks >/tmp/ticks.before
         while [ "$(date +%s)" -lt "$end" ]; do
             for node in 1 0; do
@@ -257,7 +257,7 @@ tcg_profile() {
              "the movers on a CPU $((cpu / (ns / 100))).$((cpu * 10 / (ns / 100) % 10))% of the moves' time"
         # What else CPU 1 did: its user, system, irq and softirq ticks,
         # and the TLB shootdowns and function calls each CPU took.
-        grep -E '^(cpu1|TLB|CAL)' /proc/stat /proc/interrupts >/tmp/stat.after
+        grep -hE '^(cpu1|TLB|CAL)' /proc/stat /proc/interrupts >/tmp/stat.after
         awk -v phase="$phase" '
             NR == FNR { for (i = 2; i <= NF; i++) b[$1 FS i] = $i; next }
             $1 ~ /cpu1$/ { printf "# phase %s: CPU 1 ticks user %d nice %d system %d idle %d irq %d softirq %d\n",
