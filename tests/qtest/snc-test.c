@@ -2034,6 +2034,7 @@ static void test_mbox_v1_stream(void)
  * at fixed offsets from those two: the registers before hot_addr, and the
  * mailbox's registers and ring around the hint's slot (SNC_RING_SIZE IDs,
  * actions, addresses, sizes and nodes, after the completion registers).
+ * The hint is the device's first request, so its ID is 1.
  * Each case changes one field to a value the device would never have
  * taken, and the load must fail in snc_post_load() (-EINVAL) while QEMU
  * keeps running and answering QMP.  The stream as saved loads.
@@ -2051,11 +2052,17 @@ static const struct {
     uint64_t saved, corrupt;
 } stream_corruptions[] = {
     { "HOT_ADDR beyond the counters", true, 0, 4, CORRUPT_HOT, UINT32_MAX },
+    { "SAMPLE_US below the minimum", true, -12, 4, 1000,
+      SNC_MIN_SAMPLE_US - 1 },
+    { "PERIOD_MS above the maximum", true, -16, 4, 0,
+      SNC_MAX_PERIOD_MS + 1 },
+    { "a node filter naming a third node", true, -20, 4, 0, 1u << 2 },
     { "an unknown counting mode", true, -25, 4, 0, UINT32_MAX },
     { "an unknown host mode", false, SLOT_TO_CMPL - 16, 4,
       SNC_HOSTMODE_COOPERATIVE, SNC_HOSTMODE_COOPERATIVE + 1 },
     { "GUEST_SERVING with a reserved bit", false, SLOT_TO_CMPL - 20, 4,
       SNC_GUEST_SERVING_ON, SNC_GUEST_SERVING_ON | 2 },
+    { "a request with ID 0", false, -8 * SNC_RING_SIZE, 4, 1, 0 },
     { "an action beyond hint", false, -4 * SNC_RING_SIZE, 4,
       SNC_REQ_ACTION_HINT, SNC_REQ_ACTION_HINT + 1 },
     { "a size that is not whole pages", false, 8 * SNC_RING_SIZE, 8,
@@ -2130,13 +2137,17 @@ static void test_corrupt_stream(void)
     g_autofree uint8_t *data = NULL;
     uint8_t addr_be[8], hot_be[4];
     uint8_t *sec, *slot, *hot;
+    QDict *rsp;
     gsize size;
 
     wr32(src, SNC_REG_HOT_ADDR, CORRUPT_HOT);
-    qtest_qmp_assert_success(src->qts, "{'execute': 'snc-guest-hint',"
-                             " 'arguments': {'addr': %" PRIu64 ","
-                             " 'size': %u, 'node': 1}}",
-                             (uint64_t)CORRUPT_ADDR, 5 * PAGE);
+    rsp = qtest_qmp_assert_success_ref(src->qts,
+                                       "{'execute': 'snc-guest-hint',"
+                                       " 'arguments': {'addr': %" PRIu64 ","
+                                       " 'size': %u, 'node': 1}}",
+                                       (uint64_t)CORRUPT_ADDR, 5 * PAGE);
+    g_assert_cmpuint(qdict_uint(rsp, "id"), ==, 1);
+    qobject_unref(rsp);
     hmp_pause(src);
     uri = save_state(src, &path);
     snc_free(src);
