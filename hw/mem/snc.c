@@ -1306,10 +1306,31 @@ static void snc_reset_hold(Object *obj, ResetType type)
     snc_update_irq(s);
 }
 
+/* The checked fields, as the stream carries them (see SNCState.loaded). */
+static void snc_copy_to_loaded(SNCState *s)
+{
+    s->loaded.running = s->running;
+    s->loaded.mode = s->mode;
+    s->loaded.exact = s->exact;
+    s->loaded.node_filter = s->node_filter;
+    s->loaded.period_ms = s->period_ms;
+    s->loaded.sample_us = s->sample_us;
+    s->loaded.hot_addr = s->hot_addr;
+    s->loaded.guest_serving = s->guest_serving;
+    s->loaded.host_mode = s->host_mode;
+}
+
+static int snc_pre_save(void *opaque)
+{
+    snc_copy_to_loaded(opaque);
+    return 0;
+}
+
 /*
  * A device that counts on the destination before the stream arrives
  * (started on a -incoming defer destination, say) must not keep its
- * observer and sampler: the stream says whether it runs.
+ * observer and sampler: the stream says whether it runs.  A version-1
+ * stream carries no mailbox: its fields keep the destination's values.
  */
 static int snc_pre_load(void *opaque)
 {
@@ -1317,6 +1338,7 @@ static int snc_pre_load(void *opaque)
 
     snc_stop(s);
     snc_mbox_stash(s);
+    snc_copy_to_loaded(s);
     return 0;
 }
 
@@ -1355,8 +1377,8 @@ static bool snc_mbox_valid(SNCState *s)
 {
     unsigned i;
 
-    if (s->host_mode >= SNC_HOST_MODE__MAX ||
-        (s->guest_serving & ~SNC_GUEST_SERVING_ON)) {
+    if (s->loaded.host_mode >= SNC_HOST_MODE__MAX ||
+        (s->loaded.guest_serving & ~SNC_GUEST_SERVING_ON)) {
         return false;
     }
     for (i = 0; i < SNC_RING_SIZE; i++) {
@@ -1376,17 +1398,26 @@ static bool snc_mbox_valid(SNCState *s)
 static int snc_post_load(void *opaque, int version_id)
 {
     SNCState *s = opaque;
-    bool was_running = s->running;
+    bool was_running = s->loaded.running;
 
-    s->running = false;
-    if (s->mode >= SNC_MODE__MAX || s->hot_addr >= s->nr_counters ||
-        !snc_check_period(s, s->period_ms, NULL) ||
-        !snc_check_sample_interval(s->sample_us, NULL) ||
-        !snc_set_node_filter(s, s->node_filter, NULL) ||
+    if (s->loaded.mode >= SNC_MODE__MAX ||
+        s->loaded.hot_addr >= s->nr_counters ||
+        (s->loaded.node_filter & ~MAKE_64BIT_MASK(0, s->nr_nodes)) ||
+        !snc_check_period(s, s->loaded.period_ms, NULL) ||
+        !snc_check_sample_interval(s->loaded.sample_us, NULL) ||
         !snc_mbox_valid(s)) {
+        timer_del(s->period_timer);
         snc_mbox_restore(s, false);
         return -EINVAL;
     }
+    snc_set_node_filter(s, s->loaded.node_filter, &error_abort);
+    s->mode = s->loaded.mode;
+    s->exact = s->loaded.exact;
+    s->period_ms = s->loaded.period_ms;
+    s->sample_us = s->loaded.sample_us;
+    s->hot_addr = s->loaded.hot_addr;
+    s->guest_serving = s->loaded.guest_serving;
+    s->host_mode = s->loaded.host_mode;
     snc_mbox_restore(s, true);
     snc_update_topology(s);
     if (was_running && s->available &&
@@ -1413,6 +1444,7 @@ static const VMStateDescription vmstate_snc = {
     .name = TYPE_SNC,
     .version_id = 2,
     .minimum_version_id = 1,
+    .pre_save = snc_pre_save,
     .pre_load = snc_pre_load,
     .post_load = snc_post_load,
     .fields = (const VMStateField[]) {
@@ -1421,15 +1453,15 @@ static const VMStateDescription vmstate_snc = {
         VMSTATE_UINT32_EQUAL(nr_nodes, SNCState, NULL),
         VMSTATE_UINT32_EQUAL(zone_shift, SNCState, NULL),
         VMSTATE_UINT32_EQUAL(nr_counters, SNCState, NULL),
-        VMSTATE_BOOL(running, SNCState),
-        VMSTATE_UINT32(mode, SNCState),
-        VMSTATE_BOOL(exact, SNCState),
-        VMSTATE_UINT32(node_filter, SNCState),
-        VMSTATE_UINT32(period_ms, SNCState),
-        VMSTATE_UINT32(sample_us, SNCState),
+        VMSTATE_BOOL(loaded.running, SNCState),
+        VMSTATE_UINT32(loaded.mode, SNCState),
+        VMSTATE_BOOL(loaded.exact, SNCState),
+        VMSTATE_UINT32(loaded.node_filter, SNCState),
+        VMSTATE_UINT32(loaded.period_ms, SNCState),
+        VMSTATE_UINT32(loaded.sample_us, SNCState),
         VMSTATE_UINT32(intr_status, SNCState),
         VMSTATE_UINT32(intr_enable, SNCState),
-        VMSTATE_UINT32(hot_addr, SNCState),
+        VMSTATE_UINT32(loaded.hot_addr, SNCState),
         VMSTATE_UINT64(seq, SNCState),
         VMSTATE_UINT64(period_ns, SNCState),
         VMSTATE_INT64(period_start, SNCState),
@@ -1440,8 +1472,8 @@ static const VMStateDescription vmstate_snc = {
         VMSTATE_VARRAY_UINT32(snap, SNCState, nr_counters, 0,
                               vmstate_info_uint64, uint64_t),
         /* Version 2: the request mailbox */
-        VMSTATE_UINT32_V(guest_serving, SNCState, 2),
-        VMSTATE_UINT32_V(host_mode, SNCState, 2),
+        VMSTATE_UINT32_V(loaded.guest_serving, SNCState, 2),
+        VMSTATE_UINT32_V(loaded.host_mode, SNCState, 2),
         VMSTATE_UINT32_V(req_prod, SNCState, 2),
         VMSTATE_UINT32_V(req_cons, SNCState, 2),
         VMSTATE_UINT32_V(next_id, SNCState, 2),

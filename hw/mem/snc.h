@@ -105,6 +105,24 @@ struct SNCState {
     uint32_t intr_status;
     uint32_t intr_enable;
 
+    /*
+     * What a migration stream says of the fields above and below that
+     * snc_post_load() checks: the stream is loaded here, and reaches the
+     * device only if the checks pass, so that a stream which fails to
+     * load, wherever it fails, leaves those fields as they were.
+     */
+    struct {
+        bool running;
+        uint32_t mode;
+        bool exact;
+        uint32_t node_filter;
+        uint32_t period_ms;
+        uint32_t sample_us;
+        uint32_t hot_addr;
+        uint32_t guest_serving;
+        uint32_t host_mode;
+    } loaded;
+
     /* Request mailbox; BQL */
     uint32_t guest_serving;
     uint32_t host_mode;         /* SncHostMode */
