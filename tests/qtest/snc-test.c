@@ -2129,16 +2129,23 @@ static void load_stream(const uint8_t *data, size_t size, const char *what)
     unlink(path);
 }
 
-static void test_corrupt_stream(void)
+/* A saved stream for the corruption tests, and where its anchors are. */
+typedef struct CorruptibleStream {
+    uint8_t *data;
+    gsize size;
+    uint8_t *regs;              /* the section's first field */
+    uint8_t *hot;               /* hot_addr */
+    uint8_t *slot;              /* the hint's address in the ring */
+} CorruptibleStream;
+
+static void corruptible_stream(CorruptibleStream *cs)
 {
     static const char section[] = "0000:00:04.0/snc";
     SNC *src = mb_init(true);
     g_autofree char *path = NULL, *uri = NULL;
-    g_autofree uint8_t *data = NULL;
     uint8_t addr_be[8], hot_be[4];
-    uint8_t *sec, *slot, *hot;
+    uint8_t *sec;
     QDict *rsp;
-    gsize size;
 
     wr32(src, SNC_REG_HOT_ADDR, CORRUPT_HOT);
     rsp = qtest_qmp_assert_success_ref(src->qts,
@@ -2151,27 +2158,106 @@ static void test_corrupt_stream(void)
     hmp_pause(src);
     uri = save_state(src, &path);
     snc_free(src);
-    g_assert(g_file_get_contents(path, (char **)&data, &size, NULL));
+    g_assert(g_file_get_contents(path, (char **)&cs->data, &cs->size, NULL));
     unlink(path);
 
-    sec = memmem(data, size, section, strlen(section));
+    sec = memmem(cs->data, cs->size, section, strlen(section));
     g_assert_nonnull(sec);
+    /* After the name, the instance and the version: 4 bytes each. */
+    cs->regs = sec + strlen(section) + 8;
     stq_be_p(addr_be, CORRUPT_ADDR);
-    slot = stream_find_once(sec, data + size, addr_be, sizeof(addr_be));
+    cs->slot = stream_find_once(sec, cs->data + cs->size, addr_be,
+                                sizeof(addr_be));
     stl_be_p(hot_be, CORRUPT_HOT);
-    hot = stream_find_once(sec, slot, hot_be, sizeof(hot_be));
+    cs->hot = stream_find_once(sec, cs->slot, hot_be, sizeof(hot_be));
+}
 
-    load_stream(data, size, NULL);
+static void test_corrupt_stream(void)
+{
+    CorruptibleStream cs;
+
+    corruptible_stream(&cs);
+    load_stream(cs.data, cs.size, NULL);
     for (unsigned i = 0; i < ARRAY_SIZE(stream_corruptions); i++) {
-        uint8_t *f = (stream_corruptions[i].from_hot ? hot : slot) +
+        uint8_t *f = (stream_corruptions[i].from_hot ? cs.hot : cs.slot) +
                      stream_corruptions[i].offset;
         unsigned len = stream_corruptions[i].len;
 
         g_assert_cmphex(stream_field(f, len), ==, stream_corruptions[i].saved);
         stream_set_field(f, len, stream_corruptions[i].corrupt);
-        load_stream(data, size, stream_corruptions[i].what);
+        load_stream(cs.data, cs.size, stream_corruptions[i].what);
         stream_set_field(f, len, stream_corruptions[i].saved);
     }
+    g_free(cs.data);
+}
+
+/*
+ * Random bytes of the device's state in a saved stream: the registers up
+ * to the period timer, and the mailbox from its registers to its
+ * counters.  Whether the stream loads or not, QEMU keeps running, answers
+ * QMP and reports the device's counters.  SNC_TEST_STREAM_ROUNDS sets
+ * the number of streams (default 12); g_test's seed (--seed) picks the
+ * bytes.
+ */
+static void test_random_stream_bytes(void)
+{
+    const char *env = getenv("SNC_TEST_STREAM_ROUNDS");
+    unsigned rounds = env ? atoi(env) : 12;
+    CorruptibleStream cs;
+
+    corruptible_stream(&cs);
+    for (unsigned i = 0; i < rounds; i++) {
+        g_autofree uint8_t *copy = g_memdup2(cs.data, cs.size);
+        unsigned flips = g_test_rand_int_range(1, 5);
+        g_autofree char *path = NULL, *uri = NULL;
+        uint8_t *from, *to;
+        const char *status;
+        SNC *dst;
+        QDict *rsp;
+        int fd;
+
+        for (unsigned f = 0; f < flips; f++) {
+            if (g_test_rand_bit()) {
+                from = cs.regs;
+                to = cs.hot + 4 + 5 * 8;
+            } else {
+                from = cs.slot + SLOT_TO_CMPL - 20;
+                to = cs.slot + 20 * SNC_RING_SIZE + 5 * 8;
+            }
+            copy[(from - cs.data) + g_test_rand_int_range(0, to - from)] ^=
+                g_test_rand_int_range(1, 256);
+        }
+
+        fd = g_file_open_tmp("snc-test-state-XXXXXX", &path, NULL);
+        g_assert(fd >= 0);
+        close(fd);
+        g_assert(g_file_set_contents(path, (char *)copy, cs.size, NULL));
+        uri = g_strdup_printf("file:%s", path);
+        dst = snc_dest_on("qtest", "defer");
+        qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming',"
+                                 " 'arguments': {'uri': %s,"
+                                 " 'exit-on-error': false}}", uri);
+        do {
+            g_usleep(20000);
+            rsp = qtest_qmp_assert_success_ref(dst->qts,
+                                               "{'execute': 'query-migrate'}");
+            status = qdict_get_try_str(rsp, "status");
+            if (!g_strcmp0(status, "completed") ||
+                !g_strcmp0(status, "failed")) {
+                g_test_message("stream %u, %u bytes changed: %s", i, flips,
+                               status);
+                qobject_unref(rsp);
+                break;
+            }
+            qobject_unref(rsp);
+        } while (true);
+        qobject_unref(qtest_qmp_assert_success_ref(dst->qts,
+                      "{'execute': 'query-snc-counters'}"));
+        qtest_qmp_assert_success(dst->qts, "{'execute': 'query-status'}");
+        snc_free(dst);
+        unlink(path);
+    }
+    g_free(cs.data);
 }
 
 /*
@@ -3001,6 +3087,8 @@ int main(int argc, char **argv)
     qtest_add_func("/snc/migration/geometry-mismatch",
                    test_geometry_mismatch);
     qtest_add_func("/snc/migration/corrupt-stream", test_corrupt_stream);
+    qtest_add_func("/snc/migration/random-stream-bytes",
+                   test_random_stream_bytes);
     qtest_add_func("/snc/period/minimum", test_min_period);
     qtest_add_func("/snc/count/rom-never-counts", test_rom_never_counts);
     qtest_add_func("/snc/mailbox/registers", test_mbox_regs);
