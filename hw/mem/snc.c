@@ -387,7 +387,8 @@ void snc_stop(SNCState *s)
     trace_snc_stop(snc_total(s));
 }
 
-bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp)
+static bool snc_check_node_filter(SNCState *s, uint32_t filter,
+                                  Error **errp)
 {
     uint32_t all = MAKE_64BIT_MASK(0, s->nr_nodes);
 
@@ -397,8 +398,17 @@ bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp)
                    s->nr_nodes == 1 ? "" : "s");
         return false;
     }
+    return true;
+}
+
+bool snc_set_node_filter(SNCState *s, uint32_t filter, Error **errp)
+{
+    if (!snc_check_node_filter(s, filter, errp)) {
+        return false;
+    }
     s->node_filter = filter;
-    qatomic_set(&s->node_mask, filter ? filter : all);
+    qatomic_set(&s->node_mask,
+                filter ? filter : MAKE_64BIT_MASK(0, s->nr_nodes));
     return true;
 }
 
@@ -1402,7 +1412,7 @@ static int snc_post_load(void *opaque, int version_id)
 
     if (s->loaded.mode >= SNC_MODE__MAX ||
         s->loaded.hot_addr >= s->nr_counters ||
-        (s->loaded.node_filter & ~MAKE_64BIT_MASK(0, s->nr_nodes)) ||
+        !snc_check_node_filter(s, s->loaded.node_filter, NULL) ||
         !snc_check_period(s, s->loaded.period_ms, NULL) ||
         !snc_check_sample_interval(s->loaded.sample_us, NULL) ||
         !snc_mbox_valid(s)) {
